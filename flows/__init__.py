@@ -1,0 +1,1 @@
+"""Composition: which steps run, in what order, with which parameters; and the `ganflow` CLI."""

@@ -1,0 +1,55 @@
+"""Progress bars for long steps: rich on a terminal, periodic log lines everywhere (Prefect UI too)."""
+
+import logging
+import time
+
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
+
+
+def progress_bar(*extra_columns) -> Progress:
+    """A bar on stderr that disappears when done; silent when stderr is not a terminal."""
+    console = Console(stderr=True)
+    return Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        *extra_columns,
+        TimeElapsedColumn(),
+        TextColumn("left"),
+        TimeRemainingColumn(),
+        console=console,
+        transient=True,
+        disable=not console.is_terminal,
+    )
+
+
+class Throttled:
+    """Log at most every `seconds`, so long loops report without flooding."""
+
+    def __init__(self, logger: logging.Logger | logging.LoggerAdapter, seconds: float = 10.0):
+        self.logger, self.seconds, self._last = logger, seconds, time.monotonic()
+
+    def info(self, msg: str, *args, force: bool = False) -> None:
+        now = time.monotonic()
+        if force or now - self._last >= self.seconds:
+            self._last = now
+            self.logger.info(msg, *args)
+
+
+def run_logger() -> logging.Logger | logging.LoggerAdapter:
+    """Prefect's run logger inside a run (it reaches the UI), a plain logger when called directly."""
+    from prefect import get_run_logger
+    from prefect.exceptions import MissingContextError
+
+    try:
+        return get_run_logger()
+    except MissingContextError:
+        return logging.getLogger("ganflow")

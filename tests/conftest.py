@@ -1,0 +1,44 @@
+"""Shared fixtures: one Prefect test server per session, and isolated state and output folders."""
+
+import os
+import tempfile
+from pathlib import Path
+
+# Before anything imports tasks.caching, which reads it: cached results go to a per-session folder.
+os.environ.setdefault("GANFLOW_STATE_DIR", tempfile.mkdtemp(prefix="ganflow-state-"))
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+
+import cv2  # noqa: E402
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def prefect_server():
+    """The real Prefect server, started once for the whole session; yields its API URL."""
+    from prefect.settings import PREFECT_API_URL
+    from prefect.testing.utilities import prefect_test_harness
+
+    with prefect_test_harness(server_startup_timeout=120):
+        yield PREFECT_API_URL.value()
+
+
+def write_faces(folder: Path, count: int, size: tuple[int, int] = (40, 30)) -> Path:
+    """`count` small, distinct RGB images with a face-like pattern, as PNG files."""
+    folder.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(count)
+    h, w = size
+    for i in range(count):
+        img = np.full((h, w, 3), 40 + 20 * i % 200, np.uint8)
+        cv2.ellipse(img, (w // 2, h // 2), (w // 3, h // 3), 0, 0, 360, (200, 180, 160), -1)
+        cv2.circle(img, (w // 3, h // 2 - 3), 2, (20, 20, 20), -1)
+        cv2.circle(img, (2 * w // 3, h // 2 - 3), 2, (20, 20, 20), -1)
+        img = np.clip(img.astype(int) + rng.integers(-10, 10, img.shape), 0, 255).astype(np.uint8)
+        cv2.imwrite(str(folder / f"img_{i:02d}.png"), img)
+    return folder
+
+
+@pytest.fixture
+def tiny_faces(tmp_path: Path) -> Path:
+    return write_faces(tmp_path / "faces", 8)

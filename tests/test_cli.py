@@ -1,0 +1,87 @@
+"""The `ganflow` command as a user runs it: a real subprocess."""
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+
+def ganflow(*args, env=None, cwd=None, timeout=600):
+    cmd = [sys.executable, "-m", "flows.cli", *args]
+    merged = {**os.environ, **(env or {})}
+    merged["PYTHONPATH"] = os.pathsep.join([os.getcwd(), merged.get("PYTHONPATH", "")])
+    return subprocess.run(cmd, capture_output=True, text=True, env=merged, cwd=cwd, timeout=timeout)
+
+
+@pytest.mark.parametrize(
+    ("args", "option"),
+    [
+        (["--size", "30"], "--size"),
+        (["--channels", "2"], "--channels"),
+        (["--crop", "corner"], "--crop"),
+        (["--epochs", "0"], "--epochs"),
+        (["--batch-size", "many"], "--batch-size"),
+        (["--latent-dim", "-3"], "--latent-dim"),
+        (["--seed", "-1"], "--seed"),
+        (["--source", "/no/such/folder"], "--source"),
+        (["--unknown-option"], "--unknown-option"),
+    ],
+)
+def test_bad_options_fail_with_one_line(args, option):
+    out = ganflow("run", *args)
+    assert out.returncode != 0
+    lines = out.stderr.strip().splitlines()
+    assert len(lines) == 1, out.stderr
+    assert lines[0].startswith("Error: ") and option in lines[0]
+    assert "Traceback" not in out.stderr + out.stdout
+
+
+def test_help_lists_every_option():
+    out = ganflow("run", "--help")
+    assert out.returncode == 0
+    for option in [
+        "--source",
+        "--size",
+        "--channels",
+        "--crop",
+        "--epochs",
+        "--batch-size",
+        "--latent-dim",
+        "--seed",
+        "--run-dir",
+        "--data-dir",
+    ]:
+        assert option in out.stdout
+
+
+def test_run_end_to_end_and_a_folder_without_usable_images(prefect_server, tiny_faces, tmp_path):
+    env = {"PREFECT_API_URL": prefect_server}
+    out = ganflow(
+        "run",
+        "--source",
+        str(tiny_faces),
+        "--size",
+        "28",
+        "--epochs",
+        "1",
+        "--batch-size",
+        "4",
+        "--latent-dim",
+        "8",
+        "--data-dir",
+        str(tmp_path / "data"),
+        env=env,
+        cwd=tmp_path,
+    )
+    assert out.returncode == 0, out.stderr[-3000:]
+    gif = next(line for line in out.stdout.splitlines() if line.startswith("GIF: ")).removeprefix("GIF: ")
+    assert gif.startswith(str(tmp_path / "runs")) and os.path.isfile(gif)
+
+    junk = tmp_path / "junk"
+    junk.mkdir()
+    (junk / "a.jpg").write_text("text, not a JPEG")
+    out = ganflow("run", "--source", str(junk), "--data-dir", str(tmp_path / "data"), env=env, cwd=tmp_path)
+    assert out.returncode == 1
+    assert "Traceback" not in out.stderr + out.stdout
+    assert out.stderr.strip().splitlines()[-1].startswith("Error: --source: none of the 1 image files")

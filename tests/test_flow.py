@@ -1,0 +1,88 @@
+"""The whole flow on tiny data, against the session's real Prefect server."""
+
+import json
+import shutil
+
+import imageio.v3 as iio
+import numpy as np
+import pytest
+
+from flows.ganflow import ganflow
+from flows.params import RunParams
+
+STEPS = ("acquire", "preprocess", "train", "render")
+
+
+@pytest.fixture
+def params(prefect_server, tiny_faces, tmp_path):
+    return RunParams(
+        source=str(tiny_faces),
+        size=28,
+        channels=1,
+        epochs=2,
+        batch_size=4,
+        latent_dim=16,
+        run_dir=tmp_path / "run",
+        data_dir=tmp_path / "data",
+    )
+
+
+def test_full_run_then_cached_rerun_then_continue(params):
+    first = ganflow(params=params)
+    run = params.run_dir
+    assert first.states == dict.fromkeys(STEPS, "Completed")
+    assert first.steps_trained == 4  # 8 images / batch 4 = 2 steps per epoch, 2 epochs
+
+    npys = list(params.data_dir.glob("*/images.npy"))
+    assert len(npys) == 1 and np.load(npys[0]).shape == (8, 28, 28, 1)
+    assert (run / "checkpoints" / "checkpoint").exists()
+    assert sorted(p.name for p in (run / "samples").glob("*.png")) == ["epoch_0001.png", "epoch_0002.png"]
+    assert iio.improps(run / "progress.gif", index=None).shape[0] == 2
+    assert (run / "generator.keras").exists()
+    summary = json.loads((run / "summary.json").read_text())
+    assert summary["dataset"]["count"] == 8 and summary["dataset"]["skipped"] == 0
+    assert summary["outputs"]["gif"] == str(run / "progress.gif")
+    assert set(summary["steps"]) == set(STEPS) and all(s["seconds"] >= 0 for s in summary["steps"].values())
+    assert summary["params"]["epochs"] == 2
+    assert [int(r.split(",")[0]) for r in (run / "metrics.csv").read_text().splitlines()[1:]] == [1, 2]
+
+    again = ganflow(params=params)
+    assert again.states == dict.fromkeys(STEPS, "Cached")
+    assert again.steps_trained == 0
+    assert json.loads((run / "summary.json").read_text())["training"]["steps_this_run"] == 0
+
+    more = ganflow(params=params.model_copy(update={"epochs": 3}))
+    assert more.states == {"acquire": "Cached", "preprocess": "Cached", "train": "Completed", "render": "Completed"}
+    assert more.steps_trained == 2  # only the new epoch: training resumed from the checkpoint
+    assert iio.improps(run / "progress.gif", index=None).shape[0] == 3
+
+
+def test_a_failed_late_step_is_the_only_one_rerun(params):
+    gif = params.run_dir / "progress.gif"
+    gif.mkdir(parents=True)  # a folder where the GIF should go: render fails
+    with pytest.raises(OSError):
+        ganflow(params=params)
+    assert (params.run_dir / "generator.keras").exists()  # earlier steps finished
+
+    gif.rmdir()
+    rerun = ganflow(params=params)
+    assert rerun.states == {"acquire": "Cached", "preprocess": "Cached", "train": "Cached", "render": "Completed"}
+    assert gif.is_file()
+
+
+def test_deleted_outputs_are_recomputed_not_returned_stale(params):
+    ganflow(params=params)
+    shutil.rmtree(params.data_dir)  # the preprocessed cache is gone
+    (params.run_dir / "generator.keras").unlink()
+    result = ganflow(params=params)
+    assert result.states["preprocess"] == "Completed"
+    assert result.states["train"] == "Completed" and result.steps_trained == 0  # resumed, nothing left to do
+    assert list(params.data_dir.glob("*/images.npy"))
+    assert (params.run_dir / "generator.keras").exists()
+
+
+def test_invalid_parameters_are_rejected_with_the_field_name(prefect_server):
+    with pytest.raises(ValueError, match="size"):
+        RunParams(size=30)
+    with pytest.raises(ValueError, match="epochs"):
+        RunParams(epochs=0)
