@@ -18,8 +18,9 @@ def _click_type(field: FieldInfo):
     annotation = field.annotation
     if typing.get_origin(annotation) is typing.Literal:
         return click.Choice([str(v) for v in typing.get_args(annotation)])
-    if annotation in (int, float):
-        return annotation
+    for kind in (int, float):
+        if kind in (annotation, *typing.get_args(annotation)):
+            return kind
     if Path in (annotation, *typing.get_args(annotation)):
         return click.Path(path_type=Path)
     return str
@@ -30,15 +31,19 @@ def model_options(model: type[BaseModel]):
 
     def decorate(command):
         for name, field in reversed(model.model_fields.items()):
-            default = None if field.default is None else field.default
-            command = click.option(
-                "--" + name.replace("_", "-"),
-                name,
-                type=_click_type(field),
-                default=default,
-                show_default=default is not None,
-                help=field.description,
-            )(command)
+            flag = "--" + name.replace("_", "-")
+            if field.annotation is bool:
+                option = click.option(flag, name, is_flag=True, default=field.default, help=field.description)
+            else:
+                option = click.option(
+                    flag,
+                    name,
+                    type=_click_type(field),
+                    default=field.default,
+                    show_default=field.default is not None,
+                    help=field.description,
+                )
+            command = option(command)
         return command
 
     return decorate
@@ -89,6 +94,72 @@ def run(**options) -> None:
         result = ganflow(params=params)
     click.echo(f"Trained {result.steps_trained} steps this run; outputs in {result.run_dir}")
     click.echo(f"GIF: {result.gif}")
+
+
+@cli.command()
+@click.option(
+    "--run-dir",
+    type=click.Path(path_type=Path, exists=True, file_okay=False),
+    help="A run folder written by `ganflow run`.",
+)
+@click.option(
+    "--model",
+    type=click.Path(path_type=Path, exists=True, dir_okay=False),
+    help="A saved generator (.keras), instead of --run-dir.",
+)
+@click.option(
+    "--checkpoint",
+    default=None,
+    metavar="latest|best|PATH",
+    help="With --run-dir: load this checkpoint instead of the final generator.keras.",
+)
+@click.option("--num", type=click.IntRange(1, 100_000), default=16, show_default=True, help="How many images.")
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=Path("generated"),
+    show_default=True,
+    help="Folder for the images.",
+)
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the latent vectors.")
+@click.option("--grid", is_flag=True, help="Write one grid.png instead of one PNG per image.")
+@click.option(
+    "--interpolate",
+    type=click.IntRange(2, 1000),
+    default=None,
+    metavar="K",
+    help="Write walk.gif: a loop through K random latent points (spherical interpolation).",
+)
+@click.option(
+    "--truncation",
+    type=click.FloatRange(min=0, min_open=True),
+    default=None,
+    metavar="T",
+    help="Redraw latent entries with |z| > T: less variety, cleaner faces.",
+)
+def generate(run_dir, model, checkpoint, num, out, seed, grid, interpolate, truncation) -> None:
+    """Make new faces from a trained generator (no Prefect server needed).
+
+    Examples: `ganflow generate --run-dir runs/sample-32px-c3-662e4161 --grid`,
+    `ganflow generate --model generator.keras --num 8 --interpolate 4`.
+    """
+    if (run_dir is None) == (model is None):
+        raise click.UsageError("pass exactly one of --run-dir DIR or --model FILE")
+    if checkpoint is not None and run_dir is None:
+        raise click.UsageError("--checkpoint needs --run-dir (a checkpoint belongs to a run folder)")
+    from tasks.errors import UserError
+    from tasks.generate import generate_images, interpolation_gif, load_generator
+
+    try:
+        generator = load_generator(run_dir, model, checkpoint)
+        if interpolate:
+            path = interpolation_gif(generator, out, num, interpolate, seed, truncation)
+            click.echo(f"Latent walk: {path}")
+        else:
+            paths = generate_images(generator, out, num, seed, grid, truncation)
+            click.echo(f"Wrote {len(paths)} file(s) to {out}")
+    except UserError as exc:
+        raise click.ClickException(str(exc)) from None
 
 
 class _one_line_errors:

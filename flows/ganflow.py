@@ -53,7 +53,16 @@ def ganflow(params: RunParams = RunParams()) -> RunResult:  # noqa: B008 - Prefe
         crop=params.crop,
         data_dir=params.data_dir,
     )
-    model = _step(steps, "train", train, data=data, config=params.gan_config(), epochs=params.epochs, run_dir=run_dir)
+    train_task = train.with_options(refresh_cache=True) if params.restart else train
+    model = _step(
+        steps,
+        "train",
+        train_task,
+        data=data,
+        config=params.gan_config(),
+        options=params.train_options(),
+        run_dir=run_dir,
+    )
     gif = _step(
         steps, "render", render, samples_dir=model.samples, gif_path=run_dir / "progress.gif", epochs=model.epochs
     )
@@ -70,7 +79,12 @@ def ganflow(params: RunParams = RunParams()) -> RunResult:  # noqa: B008 - Prefe
             "sha256": data.sha256,
             "source": images.identity,
         },
-        training={"epochs": model.epochs, "total_steps": model.steps, "steps_this_run": steps_trained},
+        training={
+            "epochs": model.epochs,
+            "total_steps": model.steps,
+            "steps_this_run": steps_trained,
+            "runtime": model.runtime,
+        },
         steps=steps,
         outputs={
             "gif": gif.path,

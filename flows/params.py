@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from ganmodels.config import GanConfig
 from tasks.acquire import parse_source
+from tasks.train_options import TrainOptions
 
 
 class RunParams(BaseModel):
@@ -34,6 +35,26 @@ class RunParams(BaseModel):
         None, description="Where this run's outputs go. Default: runs/<source>-<size>px-c<channels>-<settings hash>."
     )
     data_dir: Path = Field(Path("data"), description="Where preprocessed caches go; shared across runs.")
+    checkpoint_every: int | None = Field(
+        None, ge=1, description="Also checkpoint every N steps. Default: at each epoch end and every 5 minutes."
+    )
+    keep_checkpoints: int = Field(3, ge=1, le=1000, description="How many recent checkpoints to keep.")
+    restart: bool = Field(False, description="Discard this run's checkpoints and samples and train from scratch.")
+    precision: Literal["auto", "fp32", "bf16"] = Field(
+        "auto", description="auto: mixed bfloat16 where the CPU (AMX/AVX512-BF16) or GPU (Ampere+) has it, else fp32."
+    )
+    jit: Literal["auto", "on", "off"] = Field("auto", description="XLA compile the train step; auto: on for GPU only.")
+    deterministic: Literal["auto", "on", "off"] = Field(
+        "auto",
+        description="Deterministic ops, for bit-exact reruns and resumes; auto: on for CPU. "
+        "GPU runs are not bit-exact unless 'on' (slower).",
+    )
+    threads: int | None = Field(
+        None, ge=1, le=1024, description="CPU threads for TensorFlow ops (pinned and recorded). Default: all cores."
+    )
+    devices: int | None = Field(
+        None, ge=1, le=64, description="Devices to mirror training over. Default: all GPUs when there are several."
+    )
 
     @field_validator("source")
     @classmethod
@@ -56,6 +77,19 @@ class RunParams(BaseModel):
             latent_dim=self.latent_dim,
             batch_size=self.batch_size,
             seed=self.seed,
+        )
+
+    def train_options(self) -> TrainOptions:
+        return TrainOptions(
+            epochs=self.epochs,
+            checkpoint_every=self.checkpoint_every,
+            keep_checkpoints=self.keep_checkpoints,
+            restart=self.restart,
+            precision=self.precision,
+            jit=self.jit,
+            threads=self.threads,
+            deterministic=self.deterministic,
+            devices=self.devices,
         )
 
     def default_run_name(self) -> str:

@@ -41,6 +41,16 @@ class GanConfig:
         return dataclasses.asdict(self)
 
     def fingerprint(self) -> str:
-        """A short stable hash: a checkpoint is only resumed under the config that wrote it."""
-        blob = json.dumps(self.to_dict(), sort_keys=True).encode()
-        return hashlib.sha256(blob).hexdigest()[:16]
+        """A short stable hash of every field: equal fingerprints follow the same trajectory."""
+        return _digest(self.to_dict())
+
+    def architecture(self) -> dict:
+        """The fields that shape the weights: a checkpoint only loads into a config that matches them."""
+        return {k: v for k, v in self.to_dict().items() if k in ARCHITECTURE_FIELDS}
+
+
+ARCHITECTURE_FIELDS = ("size", "channels", "latent_dim", "g_filters", "d_filters")
+
+
+def _digest(data: dict) -> str:
+    return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()[:16]

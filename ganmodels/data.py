@@ -1,8 +1,13 @@
-"""Deterministic batches from a uint8 image array, which may be memory-mapped."""
+"""Deterministic batches from a uint8 image array, which may be memory-mapped, through tf.data.
 
-from collections.abc import Iterator
+The shuffle of each epoch is a pure function of (seed, epoch), so a run resumed in the middle of an
+epoch skips exactly the batches it had already trained on. Only the batches in flight are read into
+memory, and they stay uint8: scaling to [-1, 1] happens inside the train step.
+"""
 
 import numpy as np
+
+from ganmodels.tf import tf
 
 
 def effective_batch_size(num_images: int, batch_size: int) -> int:
@@ -16,13 +21,28 @@ def steps_per_epoch(num_images: int, batch_size: int) -> int:
 
 
 def epoch_permutation(num_images: int, seed: int, epoch: int) -> np.ndarray:
-    """The shuffle of one epoch, a pure function of (seed, epoch) so a resumed run sees the same order."""
+    """The shuffle of one epoch."""
     return np.random.default_rng([seed, epoch]).permutation(num_images)
 
 
-def epoch_batches(images: np.ndarray, batch_size: int, seed: int, epoch: int) -> Iterator[np.ndarray]:
-    """Yield the uint8 batches of one epoch; only one batch is read into memory at a time."""
-    bs = effective_batch_size(len(images), batch_size)
-    order = epoch_permutation(len(images), seed, epoch)
-    for i in range(steps_per_epoch(len(images), batch_size)):
-        yield np.asarray(images[order[i * bs : (i + 1) * bs]])
+def epoch_batch_indices(num_images: int, batch_size: int, seed: int, epoch: int) -> np.ndarray:
+    """(steps, batch) image indices of one epoch, in training order."""
+    bs = effective_batch_size(num_images, batch_size)
+    steps = steps_per_epoch(num_images, batch_size)
+    return epoch_permutation(num_images, seed, epoch)[: steps * bs].reshape(steps, bs)
+
+
+def epoch_dataset(images: np.ndarray, batch_size: int, seed: int, epoch: int, skip: int = 0) -> tf.data.Dataset:
+    """The uint8 batches of one epoch from `skip` on, gathered from `images` and prefetched."""
+    indices = epoch_batch_indices(len(images), batch_size, seed, epoch)[skip:]
+    shape = (indices.shape[1], *images.shape[1:])
+
+    def gather(idx: np.ndarray) -> np.ndarray:
+        order = np.argsort(idx)
+        batch = np.empty(shape, np.uint8)
+        batch[order] = images[idx[order]]  # read in file order (kind to a memory map), keep training order
+        return batch
+
+    ds = tf.data.Dataset.from_tensor_slices(indices)
+    ds = ds.map(lambda idx: tf.ensure_shape(tf.numpy_function(gather, [idx], tf.uint8, stateful=False), shape))
+    return ds.prefetch(2)

@@ -13,6 +13,26 @@ from ganmodels.tf import keras
 layers = keras.layers
 
 
+class _Seeds:
+    """Explicit, distinct initializer seeds per layer.
+
+    Keras initializers without a seed draw one from Python's global `random`, which other threads
+    (Prefect's client, for one) also use, so the initial weights would depend on timing.
+    """
+
+    def __init__(self, seed: int):
+        self.seed, self.count = seed, 0
+
+    def glorot(self) -> keras.initializers.Initializer:
+        self.count += 1
+        return keras.initializers.GlorotUniform(seed=self.seed * 1000 + self.count)
+
+
+def _batch_norm():
+    """Synchronized across replicas, so a mirrored run normalises over the global batch like one device."""
+    return layers.BatchNormalization(synchronized=True)
+
+
 def _base_side(size: int) -> int:
     return 7 if size % 7 == 0 else 4
 
@@ -25,27 +45,31 @@ def upsampling_steps(size: int) -> int:
 def build_generator(cfg: GanConfig) -> keras.Model:
     base, steps = _base_side(cfg.size), upsampling_steps(cfg.size)
     widest = cfg.g_filters * 2 ** (steps - 1)
+    seeds = _Seeds(cfg.seed)
     z = keras.Input((cfg.latent_dim,), name="z")
-    x = layers.Dense(base * base * widest, use_bias=False)(z)
-    x = layers.BatchNormalization()(x)
+    x = layers.Dense(base * base * widest, use_bias=False, kernel_initializer=seeds.glorot())(z)
+    x = _batch_norm()(x)
     x = layers.LeakyReLU(cfg.leaky_alpha)(x)
     x = layers.Reshape((base, base, widest))(x)
     for i in range(1, steps):
-        x = layers.Conv2DTranspose(widest // 2**i, 5, strides=2, padding="same", use_bias=False)(x)
-        x = layers.BatchNormalization()(x)
+        x = layers.Conv2DTranspose(
+            widest // 2**i, 5, strides=2, padding="same", use_bias=False, kernel_initializer=seeds.glorot()
+        )(x)
+        x = _batch_norm()(x)
         x = layers.LeakyReLU(cfg.leaky_alpha)(x)
-    x = layers.Conv2DTranspose(cfg.channels, 5, strides=2, padding="same")(x)
+    x = layers.Conv2DTranspose(cfg.channels, 5, strides=2, padding="same", kernel_initializer=seeds.glorot())(x)
     image = layers.Activation("tanh", dtype="float32")(x)
     return keras.Model(z, image, name="generator")
 
 
 def build_discriminator(cfg: GanConfig) -> keras.Model:
     image = keras.Input((cfg.size, cfg.size, cfg.channels), name="image")
+    seeds = _Seeds(cfg.seed + 1)
     x = image
     for i in range(upsampling_steps(cfg.size)):
-        x = layers.Conv2D(cfg.d_filters * 2**i, 5, strides=2, padding="same")(x)
+        x = layers.Conv2D(cfg.d_filters * 2**i, 5, strides=2, padding="same", kernel_initializer=seeds.glorot())(x)
         x = layers.LeakyReLU(cfg.leaky_alpha)(x)
         x = layers.Dropout(cfg.dropout, seed=cfg.seed + i)(x)
     x = layers.Flatten()(x)
-    logit = layers.Dense(1, dtype="float32")(x)
+    logit = layers.Dense(1, dtype="float32", kernel_initializer=seeds.glorot())(x)
     return keras.Model(image, logit, name="discriminator")

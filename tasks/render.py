@@ -76,20 +76,24 @@ def sample_frames(samples_dir: Path) -> list[tuple[int, Path]]:
     return sorted(found)
 
 
+def write_gif(frames: list[np.ndarray], path: Path, durations_ms: list[float]) -> Path:
+    """Write RGB uint8 frames as a looping GIF, atomically, with small per-frame palettes."""
+    frames = [quantized(f) for f in frames]
+    with atomic_path(Path(path)) as tmp:
+        if len(frames) == 1:  # Pillow's single-frame writer takes one duration, not a list
+            iio.imwrite(tmp, frames[0], extension=".gif", duration=durations_ms[0], loop=0)
+        else:
+            iio.imwrite(tmp, np.stack(frames), extension=".gif", duration=durations_ms, loop=0)
+    return Path(path)
+
+
 def render_gif(samples_dir: Path, gif_path: Path, seconds_per_frame: float = 0.12) -> ProgressGif:
     """One frame per epoch, in order, each labelled with its epoch; the last frame lingers."""
     frames = sample_frames(samples_dir)
     if not frames:
         raise UserError(f"no sample grids (epoch_NNNN.png) in {samples_dir} to make a GIF from")
-    images = [
-        quantized(labelled_frame(cv2.cvtColor(cv2.imread(str(p)), cv2.COLOR_BGR2RGB), f"epoch {e}")) for e, p in frames
-    ]
-    durations = [seconds_per_frame * 1000] * (len(images) - 1) + [2000]
-    with atomic_path(Path(gif_path)) as tmp:
-        if len(images) == 1:  # Pillow's single-frame writer takes one duration, not a list
-            iio.imwrite(tmp, images[0], extension=".gif", duration=durations[0], loop=0)
-        else:
-            iio.imwrite(tmp, np.stack(images), extension=".gif", duration=durations, loop=0)
+    images = [labelled_frame(cv2.cvtColor(cv2.imread(str(p)), cv2.COLOR_BGR2RGB), f"epoch {e}") for e, p in frames]
+    write_gif(images, gif_path, [seconds_per_frame * 1000] * (len(images) - 1) + [2000])
     return ProgressGif(Path(gif_path), len(images))
 
 

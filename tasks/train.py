@@ -1,14 +1,18 @@
-"""train: fit the DCGAN on the cached array, checkpointing every epoch and resuming when possible.
+"""train: fit the DCGAN on the cached array, checkpointing often and resuming exactly.
 
+Checkpoints go to `run-dir/checkpoints/` through `tf.train.CheckpointManager`: at the end of every
+epoch, every `checkpoint_every` steps if set, at least every 5 minutes of wall time, and at the end.
 Each epoch ends by writing, in this order: the sample grid from fixed latents, the metrics row, and
-the checkpoint. A run that stops anywhere resumes from the last checkpoint of the same config.
+the checkpoint. A run stopped anywhere, even by SIGKILL mid-epoch, resumes from the last checkpoint
+and (with deterministic ops, the CPU default) finishes with bit-identical weights.
 """
 
 import csv
 import io
 import json
+import shutil
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -16,7 +20,8 @@ from prefect import task
 from rich.progress import TextColumn
 
 from ganmodels.config import GanConfig
-from ganmodels.data import epoch_batches, steps_per_epoch
+from ganmodels.data import epoch_dataset, steps_per_epoch
+from ganmodels.runtime import Runtime, apply_runtime, resolve_runtime
 from ganmodels.state import TrainingState
 from ganmodels.tf import tf
 from ganmodels.train_step import to_uint8
@@ -26,9 +31,10 @@ from tasks.errors import UserError
 from tasks.preprocess import PreprocessedData
 from tasks.progress import Throttled, progress_bar, run_logger
 from tasks.render import image_grid, sample_path, write_png
+from tasks.train_options import TrainOptions
 
 GRID_SAMPLES = 36
-KEEP_CHECKPOINTS = 3
+CHECKPOINT_SECONDS = 300
 METRIC_FIELDS = ("epoch", "step", "d_loss", "g_loss", "seconds")
 
 
@@ -43,6 +49,7 @@ class TrainedModel:
     epochs: int
     steps: int
     steps_run: int  # in the call that produced this result; 0 when everything was already trained
+    runtime: dict = field(default_factory=dict)
 
 
 def read_metrics(path: Path) -> list[dict]:
@@ -60,23 +67,28 @@ def write_metrics(path: Path, rows: list[dict]) -> None:
     write_bytes(path, buf.getvalue().encode())
 
 
-def restore_or_start(state: TrainingState, ckpt_dir: Path, config: GanConfig) -> tf.train.CheckpointManager:
-    """Resume from the latest checkpoint written under the same config; refuse a different one."""
+def check_compatible(ckpt_dir: Path, config: GanConfig, runtime: Runtime) -> list[str]:
+    """Refuse a checkpoint of another architecture; return warnings for changes that only break exactness."""
     config_file = ckpt_dir / "config.json"
-    if config_file.exists():
-        saved = json.loads(config_file.read_text())
-        if saved.get("fingerprint") != config.fingerprint():
-            changed = sorted(k for k, v in config.to_dict().items() if saved.get("config", {}).get(k) != v)
-            raise UserError(
-                f"--run-dir {ckpt_dir.parent} holds a run trained with a different configuration "
-                f"({', '.join(changed)} differ); pick another --run-dir or delete that folder"
-            )
-    else:
-        write_json(config_file, {"fingerprint": config.fingerprint(), "config": config.to_dict()})
-    manager = tf.train.CheckpointManager(state.checkpoint, str(ckpt_dir), max_to_keep=KEEP_CHECKPOINTS)
-    if manager.latest_checkpoint:
-        state.checkpoint.restore(manager.latest_checkpoint).assert_existing_objects_matched()
-    return manager
+    if not config_file.exists():
+        return []
+    saved = json.loads(config_file.read_text())
+    old, new = saved.get("config", {}), config.to_dict()
+    arch_changed = sorted(k for k, v in config.architecture().items() if old.get(k) != v)
+    if arch_changed:
+        detail = ", ".join(f"{k} {old.get(k)} -> {new[k]}" for k in arch_changed)
+        raise UserError(
+            f"--run-dir {ckpt_dir.parent} holds a model of another shape ({detail}); "
+            "pass --restart to train from scratch there, or choose another --run-dir"
+        )
+    warnings = [f"{k} changed from {old.get(k)} to {v}" for k, v in new.items() if old.get(k) != v]
+    old_rt = saved.get("runtime", {})
+    for key in ("precision", "jit", "threads", "replicas", "deterministic"):
+        if key in old_rt and old_rt[key] != getattr(runtime, key):
+            warnings.append(f"{key} changed from {old_rt[key]} to {getattr(runtime, key)}")
+    if warnings:
+        warnings = [f"resuming with {'; '.join(warnings)}: the result will differ from an uninterrupted run"]
+    return warnings
 
 
 def save_generator(state: TrainingState, path: Path) -> Path:
@@ -85,67 +97,127 @@ def save_generator(state: TrainingState, path: Path) -> Path:
     return path
 
 
-def train_gan(data: PreprocessedData, config: GanConfig, epochs: int, run_dir: Path) -> TrainedModel:
-    """Train until `epochs` epochs are done in `run_dir`, continuing whatever is already there."""
+class CheckpointCadence:
+    """Decides when to save mid-epoch: every N steps if asked, else every CHECKPOINT_SECONDS."""
+
+    def __init__(self, every_steps: int | None):
+        self.every_steps, self.last = every_steps, time.monotonic()
+
+    def due(self, step: int) -> bool:
+        if self.every_steps:
+            return step % self.every_steps == 0
+        return time.monotonic() - self.last >= CHECKPOINT_SECONDS
+
+    def saved(self) -> None:
+        self.last = time.monotonic()
+
+
+def train_gan(data: PreprocessedData, config: GanConfig, options: TrainOptions, run_dir: Path) -> TrainedModel:
+    """Train until `options.epochs` epochs are done in `run_dir`, continuing whatever is there."""
+    log = run_logger()
     run_dir = Path(run_dir)
     ckpt_dir, samples_dir, metrics_path = run_dir / "checkpoints", run_dir / "samples", run_dir / "metrics.csv"
     images = np.load(data.npy, mmap_mode="r")
     if images.shape[1:] != (config.size, config.size, config.channels):
         raise UserError(f"{data.npy} holds {images.shape[1:]} images but the model expects size {config.size}")
+    try:
+        runtime = resolve_runtime(
+            options.precision, options.jit, options.threads, options.deterministic, options.devices
+        )
+    except ValueError as exc:
+        raise UserError(str(exc)) from None
+    for warning in apply_runtime(runtime):
+        log.warning(warning)
+    if options.restart:
+        for path in (ckpt_dir, samples_dir):
+            shutil.rmtree(path, ignore_errors=True)
+        metrics_path.unlink(missing_ok=True)
+    for warning in check_compatible(ckpt_dir, config, runtime):
+        log.warning(warning)
 
-    state = TrainingState.build(config)
-    manager = restore_or_start(state, ckpt_dir, config)
-    start_epoch = int(state.epoch.numpy())
+    state = TrainingState.build(config, runtime)
+    manager = tf.train.CheckpointManager(state.checkpoint, str(ckpt_dir), max_to_keep=options.keep_checkpoints)
+    if manager.latest_checkpoint:
+        state.checkpoint.restore(manager.latest_checkpoint).assert_existing_objects_matched()
+    write_json(
+        ckpt_dir / "config.json",
+        {"fingerprint": config.fingerprint(), "config": config.to_dict(), "runtime": runtime.to_dict()},
+    )
+    start_epoch, skip = int(state.epoch.numpy()), int(state.batch_in_epoch.numpy())
+    if manager.latest_checkpoint:
+        log.info(
+            "resuming at step %d: epoch %d, batch %d (%s)",
+            int(state.step.numpy()),
+            start_epoch + 1,
+            skip,
+            manager.latest_checkpoint,
+        )
+
     rows = [r for r in read_metrics(metrics_path) if int(r["epoch"]) <= start_epoch]
     fixed_z = state.fixed_latents(GRID_SAMPLES)
     per_epoch = steps_per_epoch(len(images), config.batch_size)
-    log = Throttled(run_logger())
-    if start_epoch:
-        run_logger().info("resuming from epoch %d (step %d) in %s", start_epoch, int(state.step.numpy()), ckpt_dir)
-
+    cadence = CheckpointCadence(options.checkpoint_every)
+    throttled = Throttled(log)
     steps_run = 0
-    losses = {"d_loss": float("nan"), "g_loss": float("nan")}
+    epochs = options.epochs
+    distribute = state.models.strategy.experimental_distribute_dataset
+
     loss_col = TextColumn("d {task.fields[d_loss]:.3f}  g {task.fields[g_loss]:.3f}")
     with progress_bar(loss_col) as bar:
-        job = bar.add_task("train", total=(epochs - start_epoch) * per_epoch, **losses)
+        total = max(epochs - start_epoch, 0) * per_epoch - skip
+        job = bar.add_task("train", total=max(total, 0), d_loss=float("nan"), g_loss=float("nan"))
         for epoch in range(start_epoch + 1, epochs + 1):
             t0 = time.perf_counter()
-            for batch in epoch_batches(images, config.batch_size, config.seed, epoch):
-                losses = state.train_step(batch)
-                state.step.assign_add(1)
+            batches = epoch_dataset(
+                images, config.batch_size, config.seed, epoch, skip if epoch == start_epoch + 1 else 0
+            )
+            for batch in distribute(batches):
+                losses = state.train_batch(batch)
                 steps_run += 1
                 bar.update(job, advance=1, description=f"train epoch {epoch}/{epochs}", **losses)
-            state.epoch.assign(epoch)
+                step = int(state.step.numpy())
+                if cadence.due(step) and int(state.batch_in_epoch.numpy()) < per_epoch:
+                    manager.save(checkpoint_number=step)
+                    cadence.saved()
+            means = state.finish_epoch()
             write_png(sample_path(samples_dir, epoch), image_grid(to_uint8(state.models.generate(fixed_z))))
             rows.append(
                 {
                     "epoch": epoch,
                     "step": int(state.step.numpy()),
-                    **losses,
+                    **means,
                     "seconds": round(time.perf_counter() - t0, 4),
                 }
             )
             write_metrics(metrics_path, rows)
-            manager.save(checkpoint_number=epoch)
+            manager.save(checkpoint_number=int(state.step.numpy()))
+            cadence.saved()
             remaining = bar.tasks[0].time_remaining
-            log.info(
+            throttled.info(
                 "epoch %d/%d  step %d  d_loss %.3f  g_loss %.3f  %s left",
                 epoch,
                 epochs,
                 int(state.step.numpy()),
-                losses["d_loss"],
-                losses["g_loss"],
+                means["d_loss"],
+                means["g_loss"],
                 f"{remaining:.0f}s" if remaining is not None else "?",
                 force=epoch in (start_epoch + 1, epochs),
             )
 
     generator = save_generator(state, run_dir / "generator.keras")
     return TrainedModel(
-        generator, ckpt_dir, samples_dir, metrics_path, int(state.epoch.numpy()), int(state.step.numpy()), steps_run
+        generator,
+        ckpt_dir,
+        samples_dir,
+        metrics_path,
+        int(state.epoch.numpy()),
+        int(state.step.numpy()),
+        steps_run,
+        runtime.to_dict(),
     )
 
 
 @task(name="train", **step_options())
-def train(data: PreprocessedData, config: GanConfig, epochs: int, run_dir: Path) -> TrainedModel:
+def train(data: PreprocessedData, config: GanConfig, options: TrainOptions, run_dir: Path) -> TrainedModel:
     """Prefect step: a trained generator in `run_dir`; a retry resumes from the last checkpoint."""
-    return train_gan(data, config, epochs, run_dir)
+    return train_gan(data, config, options, run_dir)

@@ -40,5 +40,15 @@ def write_faces(folder: Path, count: int, size: tuple[int, int] = (40, 30)) -> P
 
 
 @pytest.fixture
-def tiny_faces(tmp_path: Path) -> Path:
-    return write_faces(tmp_path / "faces", 8)
+def make_faces(tmp_path: Path):
+    """Factory: `make_faces(count)` writes that many small face-like PNGs into a new folder."""
+
+    def make(count: int, name: str = "faces") -> Path:
+        return write_faces(tmp_path / name, count)
+
+    return make
+
+
+@pytest.fixture
+def tiny_faces(make_faces) -> Path:
+    return make_faces(8)

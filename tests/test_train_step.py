@@ -5,9 +5,8 @@ import textwrap
 import numpy as np
 
 from ganmodels.config import GanConfig
-from ganmodels.data import epoch_batches, steps_per_epoch
+from ganmodels.data import epoch_batch_indices, epoch_dataset, steps_per_epoch
 from ganmodels.state import TrainingState
-from ganmodels.tf import tf
 
 TINY = GanConfig(size=28, channels=1, latent_dim=8, batch_size=4, g_filters=8, d_filters=8, seed=3)
 
@@ -23,8 +22,9 @@ def _weights(state):
 def test_train_step_changes_both_networks_and_returns_finite_losses():
     state = TrainingState.build(TINY)
     g0, d0 = state.models.generator.get_weights(), state.models.discriminator.get_weights()
-    losses = state.train_step(_data(4))
+    losses = state.train_batch(_data(4))
     assert set(losses) == {"d_loss", "g_loss"} and all(np.isfinite(v) for v in losses.values())
+    assert int(state.step.numpy()) == 1 and int(state.batch_in_epoch.numpy()) == 1
     assert any(not np.array_equal(a, b) for a, b in zip(g0, state.models.generator.get_weights(), strict=True))
     assert any(not np.array_equal(a, b) for a, b in zip(d0, state.models.discriminator.get_weights(), strict=True))
 
@@ -37,7 +37,7 @@ def test_ganmodels_trains_without_prefect():
         from ganmodels.state import TrainingState
         cfg = GanConfig(size=28, channels=1, latent_dim=8, batch_size=2, g_filters=8, d_filters=8)
         state = TrainingState.build(cfg)
-        state.train_step(np.zeros((2, 28, 28, 1), np.uint8))
+        state.train_batch(np.zeros((2, 28, 28, 1), np.uint8))
         assert not any(m == "prefect" or m.startswith("prefect.") for m in sys.modules), "prefect was imported"
         print("ok")
         """
@@ -47,14 +47,19 @@ def test_ganmodels_trains_without_prefect():
     assert out.stdout.strip() == "ok"
 
 
-def test_epoch_batches_are_deterministic_and_cover_whole_batches():
+def _batches(images, epoch, skip=0):
+    return [b.numpy() for b in epoch_dataset(images, 4, seed=1, epoch=epoch, skip=skip)]
+
+
+def test_epoch_batches_are_deterministic_resumable_and_cover_whole_batches():
     images = _data(10)
-    first = list(epoch_batches(images, 4, seed=1, epoch=1))
-    again = list(epoch_batches(images, 4, seed=1, epoch=1))
-    other = list(epoch_batches(images, 4, seed=1, epoch=2))
+    first, again, other = _batches(images, 1), _batches(images, 1), _batches(images, 2)
     assert len(first) == steps_per_epoch(10, 4) == 2
     assert all(np.array_equal(a, b) for a, b in zip(first, again, strict=True))
     assert not all(np.array_equal(a, b) for a, b in zip(first, other, strict=True))
+    np.testing.assert_array_equal(_batches(images, 1, skip=1)[0], first[1])
+    order = epoch_batch_indices(10, 4, seed=1, epoch=1)
+    np.testing.assert_array_equal(first[0], images[order[0]])  # training order, not file order
     assert steps_per_epoch(3, 16) == 1  # a set smaller than a batch still trains
 
 
@@ -63,15 +68,16 @@ def test_checkpoint_restores_the_exact_training_trajectory(tmp_path):
     data = _data(8)
     straight = TrainingState.build(TINY)
     for _ in range(2):
-        straight.train_step(data[:4])
+        straight.train_batch(data[:4])
     path = straight.checkpoint.write(str(tmp_path / "ckpt"))
     for _ in range(2):
-        straight.train_step(data[4:])
+        straight.train_batch(data[4:])
 
     resumed = TrainingState.build(TINY)
     resumed.checkpoint.read(path).assert_existing_objects_matched()
+    assert int(resumed.step.numpy()) == 2 and int(resumed.batch_in_epoch.numpy()) == 2
     for _ in range(2):
-        resumed.train_step(data[4:])
+        resumed.train_batch(data[4:])
     for a, b in zip(_weights(straight), _weights(resumed), strict=True):
         np.testing.assert_array_equal(a, b)
-    assert tf.reduce_all(straight.latent_rng.state == resumed.latent_rng.state)
+    assert straight.finish_epoch() == resumed.finish_epoch()  # the epoch's mean losses carried over too

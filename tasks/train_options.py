@@ -1,0 +1,18 @@
+"""How to train, kept apart from tasks/train.py so the CLI can validate options without importing TensorFlow."""
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class TrainOptions:
+    """How to train, as opposed to what (GanConfig): none of these change the model's shape."""
+
+    epochs: int
+    checkpoint_every: int | None = None  # steps; None: each epoch and every CHECKPOINT_SECONDS
+    keep_checkpoints: int = 3
+    restart: bool = False
+    precision: str = "auto"
+    jit: str = "auto"
+    threads: int | None = None
+    deterministic: str = "auto"
+    devices: int | None = None

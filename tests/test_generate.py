@@ -1,0 +1,98 @@
+"""`ganflow generate`: new images from a trained run, with no Prefect server anywhere."""
+
+import os
+import subprocess
+import sys
+
+import imageio.v3 as iio
+import numpy as np
+import pytest
+
+from ganmodels.config import GanConfig
+from ganmodels.latents import latent_walk, sample_latents, slerp
+from tasks.preprocess import PreprocessedData
+from tasks.train import train_gan
+from tasks.train_options import TrainOptions
+
+
+@pytest.fixture(scope="module")
+def run_dir(tmp_path_factory):
+    """A real, tiny trained run (trained directly, without a flow)."""
+    root = tmp_path_factory.mktemp("gen")
+    images = np.random.default_rng(0).integers(0, 256, (8, 28, 28, 1), dtype=np.uint8)
+    np.save(root / "images.npy", images)
+    data = PreprocessedData(root / "images.npy", root / "manifest.json", 8, 0, "")
+    cfg = GanConfig(size=28, channels=1, latent_dim=8, batch_size=4, g_filters=8, d_filters=8)
+    train_gan(data, cfg, TrainOptions(epochs=2), root / "run")
+    return root / "run"
+
+
+def ganflow(*args):
+    env = {
+        **os.environ,
+        "PREFECT_API_URL": "http://127.0.0.1:9/api",  # nothing listens there
+        "PYTHONPATH": os.pathsep.join([os.getcwd(), os.environ.get("PYTHONPATH", "")]),
+    }
+    return subprocess.run(
+        [sys.executable, "-m", "flows.cli", "generate", *args], capture_output=True, text=True, env=env, timeout=300
+    )
+
+
+def test_pngs_grid_and_checkpoint(run_dir, tmp_path):
+    out = ganflow("--run-dir", str(run_dir), "--num", "3", "--out", str(tmp_path / "a"))
+    assert out.returncode == 0, out.stderr
+    pngs = sorted((tmp_path / "a").glob("*.png"))
+    assert len(pngs) == 3 and iio.imread(pngs[0]).shape == (28, 28)
+
+    out = ganflow(
+        "--run-dir", str(run_dir), "--checkpoint", "latest", "--num", "4", "--grid", "--out", str(tmp_path / "b")
+    )
+    assert out.returncode == 0, out.stderr
+    assert iio.imread(tmp_path / "b" / "grid.png").shape[0] > 2 * 28  # a 2x2 grid
+
+
+def test_same_seed_same_images_and_checkpoint_equals_final(run_dir, tmp_path):
+    for name, extra in [("x", []), ("y", []), ("z", ["--checkpoint", "latest"])]:
+        assert ganflow("--run-dir", str(run_dir), "--num", "2", "--out", str(tmp_path / name), *extra).returncode == 0
+    first = iio.imread(tmp_path / "x" / "sample_00000.png")
+    np.testing.assert_array_equal(first, iio.imread(tmp_path / "y" / "sample_00000.png"))
+    np.testing.assert_array_equal(first, iio.imread(tmp_path / "z" / "sample_00000.png"))
+
+
+def test_interpolation_gif_from_a_model_file(run_dir, tmp_path):
+    out = ganflow(
+        "--model", str(run_dir / "generator.keras"), "--num", "1", "--interpolate", "3", "--out", str(tmp_path)
+    )
+    assert out.returncode == 0, out.stderr
+    assert iio.improps(tmp_path / "walk.gif", index=None).shape[0] == 3 * 12
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        ([], "exactly one of --run-dir"),
+        (["--checkpoint", "best"], "no best checkpoint"),
+        (["--checkpoint", "/no/such/ckpt"], "no checkpoint at that prefix"),
+        (["--truncation", "0"], "--truncation"),
+    ],
+)
+def test_bad_requests_are_one_line(run_dir, args, message):
+    if args:
+        args = ["--run-dir", str(run_dir), *args]
+    out = ganflow(*args)
+    assert out.returncode != 0
+    lines = out.stderr.strip().splitlines()
+    assert len(lines) == 1 and message in lines[0], out.stderr
+
+
+def test_truncation_and_slerp():
+    z = sample_latents(64, 16, seed=1, truncation=0.5)
+    assert np.abs(z).max() <= 0.5 and z.std() > 0.1
+    a, b = sample_latents(2, 16, seed=2)
+    np.testing.assert_allclose(slerp(a, b, 0.0), a, atol=1e-6)
+    np.testing.assert_allclose(slerp(a, b, 1.0), b, atol=1e-5)
+    mid = slerp(a, b, 0.5)
+    assert np.linalg.norm(mid) > np.linalg.norm((a + b) / 2)  # the arc keeps its norm, the chord shrinks
+    walk = latent_walk(np.stack([a, b]), 4)
+    assert walk.shape == (8, 16)
+    np.testing.assert_allclose(walk[0], a, atol=1e-6)
