@@ -88,9 +88,9 @@ def run(**options) -> None:
     """
     params = build_params(RunParams, options)
     from flows.ganflow import ganflow
-    from tasks.errors import UserError
+    from tasks.errors import NetworkError, UserError
 
-    with _one_line_errors(UserError):
+    with _one_line_errors((UserError, NetworkError)):
         result = ganflow(params=params)
     click.echo(f"Trained {result.steps_trained} steps this run; outputs in {result.run_dir}")
     click.echo(f"GIF: {result.gif}")
@@ -165,11 +165,12 @@ def generate(run_dir, model, checkpoint, num, out, seed, grid, interpolate, trun
 class _one_line_errors:
     """Turn a user error raised anywhere in the flow into `Error: ...` and exit 1, with no traceback.
 
-    Prefect logs task failures with their tracebacks; for errors the user can fix, the traceback
-    is noise, so it is dropped from those log records.
+    Prefect logs task failures with their tracebacks; for errors the user can fix (bad input, or a
+    network that stayed down through every retry), the traceback is noise, so it is dropped from those
+    log records.
     """
 
-    def __init__(self, user_error: type[Exception]):
+    def __init__(self, user_error: type[Exception] | tuple[type[Exception], ...]):
         self.user_error = user_error
 
     def _filter(self, record) -> bool:

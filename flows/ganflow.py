@@ -42,7 +42,16 @@ def ganflow(params: RunParams = RunParams()) -> RunResult:  # noqa: B008 - Prefe
     """Train a DCGAN on a face dataset and render its progress as a GIF."""
     steps: dict[str, dict[str, Any]] = {}
     run_dir = params.run_dir
-    images = _step(steps, "acquire", acquire, source_text=params.source, data_dir=params.data_dir)
+    images = _step(
+        steps,
+        "acquire",
+        acquire,
+        source_text=params.source,
+        data_dir=params.data_dir,
+        sha256=params.sha256,
+        max_extract_bytes=int(params.max_extract_bytes),
+        max_extract_entries=params.max_extract_entries,
+    )
     data = _step(
         steps,
         "preprocess",

@@ -6,13 +6,15 @@ options from the same fields, so help texts and defaults cannot drift apart.
 
 import hashlib
 import json
+import re
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ByteSize, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 from ganmodels.config import GanConfig
-from tasks.acquire import parse_source
+from tasks.acquire import ARCHIVE_KINDS, parse_source
+from tasks.sources.archive import DEFAULT_MAX_BYTES, DEFAULT_MAX_ENTRIES
 from tasks.train_options import TrainOptions
 
 
@@ -21,7 +23,24 @@ class RunParams(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    source: str = Field("sample", description="'sample' (100 built-in faces, offline) or a folder of images.")
+    source: str = Field(
+        "sample",
+        description="'sample' (100 built-in faces, offline); a folder, .zip or .tar(.gz) of images; an http(s) "
+        "URL of such an archive; kaggle:OWNER/SLUG[/versions/N]; or celeba, celebrities-100k, mnist, "
+        "fashion_mnist, cifar10.",
+    )
+    sha256: str | None = Field(
+        None,
+        description="Expected sha256 of a URL or archive source; a mismatch stops the run.",
+    )
+    max_extract_bytes: ByteSize = Field(
+        ByteSize(DEFAULT_MAX_BYTES),
+        gt=0,
+        description="Largest total size an archive may unpack to, in bytes or with a unit (500MB, 20GB).",
+    )
+    max_extract_entries: int = Field(
+        DEFAULT_MAX_ENTRIES, ge=1, le=10**9, description="Most files and folders an archive may hold."
+    )
     size: Literal[28, 32, 64] = Field(32, description="Image side in pixels.")
     channels: Literal[1, 3] = Field(3, description="1 for grayscale, 3 for RGB (gray sources are replicated).")
     crop: Literal["center"] = Field(
@@ -61,6 +80,19 @@ class RunParams(BaseModel):
     def _source_exists(cls, value: str) -> str:
         parse_source(value)
         return value.strip()
+
+    @field_validator("sha256")
+    @classmethod
+    def _sha256_fits_source(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if not value:
+            return None
+        value = value.strip().lower()
+        if not re.fullmatch(r"[0-9a-f]{64}", value):
+            raise ValueError(f"{value!r} is not a sha256: give the 64 hexadecimal digits that sha256sum prints")
+        source = info.data.get("source")
+        if source and parse_source(source).kind not in ARCHIVE_KINDS:
+            raise ValueError(f"applies to a URL or archive source, not to {source!r}; leave it out")
+        return value
 
     @model_validator(mode="after")
     def _resolve_dirs(self) -> "RunParams":

@@ -1,35 +1,75 @@
-"""acquire: turn `--source` into a local folder of image files, with an identity for caching.
+"""acquire: turn `--source` into a local folder of image files, with an identity that says exactly which data.
 
-Sources here: `sample` (the first 100 faces of scikit-image's LFW subset, which ships in its wheel,
-so no network is needed) and a local folder, searched recursively.
+Every kind of source ends the same way, as a folder that preprocess reads with `list_images()`:
+`sample` (built in, offline), a local folder, a local .zip/.tar(.gz) archive (extracted safely into
+`data-dir/sources/`), an http(s) URL to such an archive (downloaded with resume, then extracted), a Kaggle
+dataset through kagglehub (`kaggle:OWNER/SLUG[/versions/N]`, or the presets `celeba` and
+`celebrities-100k`), and the classic `mnist`, `fashion_mnist` and `cifar10` through keras.datasets.
+Each kind lives in its own module under `tasks/sources/`; this one parses `--source` and dispatches.
 """
 
 import hashlib
+import json
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
 from prefect import task
 from prefect.cache_policies import INPUTS, TASK_SOURCE, CachePolicy
+from prefect.tasks import exponential_backoff
 
-from tasks.atomic import atomic_dir
+from tasks.atomic import write_json
 from tasks.caching import OutputsExist, step_options
-from tasks.errors import UserError
+from tasks.errors import UserError, is_network_error
+from tasks.sources import classic, kaggle
+from tasks.sources.archive import (
+    DEFAULT_MAX_BYTES,
+    DEFAULT_MAX_ENTRIES,
+    ExtractLimits,
+    archive_stem,
+    extract_archive,
+    is_archive_name,
+)
+from tasks.sources.download import download, file_sha256, redact, url_file_name
+from tasks.sources.folder import (
+    IMAGE_EXTENSIONS,
+    file_fingerprint,
+    folder_fingerprint,
+    list_images,
+    pick_images_folder,
+)
+from tasks.sources.sample import IDENTITY as SAMPLE_IDENTITY
+from tasks.sources.sample import write_sample
 
-IMAGE_EXTENSIONS = frozenset({".jpg", ".jpeg", ".png", ".bmp", ".webp"})
-SAMPLE_COUNT = 100  # rows 0..99 of lfw_subset() are faces; the rest are not
+__all__ = ["AcquiredImages", "Source", "acquire", "acquire_images", "list_images", "parse_source"]
+
+KEYWORDS = ("sample", *kaggle.PRESETS, *classic.CLASSIC_NAMES)
+ARCHIVE_KINDS = ("archive", "url")  # the kinds --sha256 applies to
+_URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
 
 
 @dataclass(frozen=True)
 class Source:
     """A parsed `--source`: what kind it is and where."""
 
-    kind: str  # "sample" or "folder"
-    location: str = ""
+    kind: str  # sample, folder, archive, url, kaggle or classic
+    location: str = ""  # a resolved path, a URL, a Kaggle handle or a dataset name
+    label: str = ""  # the preset's name, for `celeba` and `celebrities-100k`
 
     @property
     def name(self) -> str:
-        """A short label for folder names and messages."""
-        return "sample" if self.kind == "sample" else (Path(self.location).name or "folder")
+        """A short label for folder names and messages, safe in a file name."""
+        if self.kind == "folder":
+            raw = Path(self.location).name or "folder"
+        elif self.kind == "archive":
+            raw = archive_stem(self.location)
+        elif self.kind == "url":
+            raw = archive_stem(url_file_name(self.location))
+        elif self.kind == "kaggle":
+            raw = self.label or kaggle.split_handle(self.location)[1]
+        else:
+            raw = self.location or self.kind
+        return re.sub(r"[^A-Za-z0-9._-]+", "_", raw).strip("._") or self.kind
 
 
 @dataclass(frozen=True)
@@ -43,95 +83,185 @@ class AcquiredImages:
 
 
 def parse_source(text: str) -> Source:
-    """Validate `--source` early, with a message that says what would work instead."""
+    """Validate `--source` early and offline, with a message that says what would work instead."""
     text = (text or "").strip()
     if text == "sample":
         return Source("sample")
+    if text in kaggle.PRESETS:
+        return Source("kaggle", kaggle.PRESETS[text].handle, text)
+    if text.replace("-", "_") in classic.CLASSIC_NAMES:
+        return Source("classic", text.replace("-", "_"))
+    if text.startswith(kaggle.PREFIX):
+        return Source("kaggle", kaggle.check_handle(text.removeprefix(kaggle.PREFIX).strip().strip("/")))
+    if _URL.match(text):
+        return _url_source(text)
+    return _path_source(text)
+
+
+def _url_source(text: str) -> Source:
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(text)
+    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+        raise ValueError(f"{redact(text)!r} is not an http(s) URL; only http:// and https:// downloads are supported")
+    return Source("url", text)
+
+
+def _path_source(text: str) -> Source:
+    if not text:
+        raise ValueError(
+            f"is empty; use one of {', '.join(KEYWORDS)}, kaggle:OWNER/SLUG, a URL, a folder or an archive"
+        )
     path = Path(text).expanduser()
-    if not path.exists():
-        raise ValueError(f"{text!r} is neither 'sample' nor an existing folder of images")
-    if not path.is_dir():
-        raise ValueError(f"{text!r} is a file; pass a folder of images (or 'sample')")
-    return Source("folder", str(path.resolve()))
+    if path.is_dir():
+        return Source("folder", str(path.resolve()))
+    if path.is_file() and is_archive_name(path):
+        return Source("archive", str(path.resolve()))
+    if path.exists():
+        raise ValueError(f"{text!r} is a file; pass a folder of images or a .zip/.tar(.gz) archive of them")
+    raise ValueError(
+        f"{text!r} is neither a known source ({', '.join(KEYWORDS)}), kaggle:OWNER/SLUG, "
+        "an http(s) URL, nor an existing folder or archive"
+    )
 
 
-def list_images(folder: Path) -> list[Path]:
-    """Image files under `folder`, recursively, in a sorted and stable order.
-
-    Extensions match in any case; hidden files and folders and macOS `__MACOSX` litter are ignored.
-    """
-    folder = Path(folder)
-    found = []
-    for path in folder.rglob("*"):
-        rel = path.relative_to(folder).parts
-        if any(part.startswith(".") or part == "__MACOSX" for part in rel):
-            continue
-        if path.suffix.lower() in IMAGE_EXTENSIONS and not path.is_dir():
-            found.append(path)
-    return sorted(found, key=lambda p: p.relative_to(folder).as_posix())
-
-
-def folder_fingerprint(folder: Path) -> str:
-    """Hash of the image files' relative paths, sizes and modification times: changes when the data does."""
-    h = hashlib.sha256()
-    for path in list_images(folder):
-        try:
-            st = path.stat()
-            size, mtime = st.st_size, st.st_mtime_ns
-        except OSError:
-            size, mtime = -1, -1
-        h.update(f"{path.relative_to(folder).as_posix()}\0{size}\0{mtime}\n".encode())
-    return h.hexdigest()[:16]
-
-
-def write_sample(dest: Path) -> Path:
-    """Write the sample faces once as PNG files, so they take the same decode path as any folder."""
-    if dest.is_dir() and len(list_images(dest)) == SAMPLE_COUNT:
-        return dest
-    import cv2
-    from skimage import data
-
-    faces = data.lfw_subset()[:SAMPLE_COUNT]  # float in [0, 1], 25x25 grayscale
-    with atomic_dir(dest) as tmp:
-        for i, face in enumerate(faces):
-            cv2.imwrite(str(tmp / f"face_{i:03d}.png"), (face * 255).round().astype("uint8"))
-    return dest
-
-
-def acquire_images(source_text: str, data_dir: Path) -> AcquiredImages:
-    """Make the source available as a local folder and describe it."""
+def acquire_images(
+    source_text: str,
+    data_dir: Path,
+    sha256: str | None = None,
+    limits: ExtractLimits = ExtractLimits(),  # noqa: B008 - frozen
+) -> AcquiredImages:
+    """Make the source available as a local folder of images and say exactly which data it is."""
     try:
         source = parse_source(source_text)
     except ValueError as exc:
         raise UserError(f"--source: {exc}") from None
-    if source.kind == "sample":
-        folder = write_sample(Path(data_dir) / "sources" / "lfw-sample")
-        identity = f"sample:skimage-lfw_subset:{SAMPLE_COUNT}"
+    data_dir, sha256 = Path(data_dir), (sha256 or "").strip().lower() or None
+    if sha256 and source.kind not in ARCHIVE_KINDS:
+        raise UserError(f"--sha256: applies to a URL or an archive, not to --source {source_text}; leave it out")
+    if source.kind == "kaggle":
+        found = kaggle.acquire_kaggle(source.location, data_dir, _preset_images(source))
+        source = Source("kaggle", found.handle, source.label)
+        folder, identity = found.images_dir, found.identity
     else:
-        folder = Path(source.location)
-        identity = f"folder:{folder}:{folder_fingerprint(folder)}"
+        folder, identity = _LOCATORS[source.kind](source, data_dir, sha256, limits)
     files = list_images(folder)
     if not files:
         raise UserError(
             f"--source: no image files ({', '.join(sorted(IMAGE_EXTENSIONS))}) found in {folder}; "
-            "point it at a folder of face images, or use 'sample'"
+            "point it at face images, or use 'sample'"
         )
     return AcquiredImages(source, folder, identity, len(files))
 
 
+def _preset_images(source: Source) -> str:
+    return kaggle.PRESETS[source.label].images if source.label else ""
+
+
+def _sample(source: Source, data_dir: Path, sha256, limits) -> tuple[Path, str]:
+    return write_sample(data_dir / "sources" / "lfw-sample"), SAMPLE_IDENTITY
+
+
+def _folder(source: Source, data_dir: Path, sha256, limits) -> tuple[Path, str]:
+    folder = Path(source.location)
+    if not folder.is_dir():
+        raise UserError(f"--source: the folder {folder} is gone; pass an existing folder of images")
+    return folder, f"folder:{folder}:{folder_fingerprint(folder)}"
+
+
+def _archive(source: Source, data_dir: Path, sha256: str | None, limits: ExtractLimits) -> tuple[Path, str]:
+    archive = Path(source.location)
+    if not archive.is_file():
+        raise UserError(f"--source: the archive {archive} is gone; pass an existing .zip or .tar(.gz)")
+    fingerprint = file_fingerprint(archive)
+    if sha256 and (actual := file_sha256(archive)) != sha256:
+        raise UserError(f"--sha256: {archive} has sha256 {actual}, not {sha256}; check the file and --sha256")
+    dest = extract_archive(archive, data_dir / "sources" / f"{source.name}-{fingerprint[:12]}", limits)
+    images = pick_images_folder(dest)
+    return images, f"archive:{archive}:{fingerprint}:{images.relative_to(dest).as_posix()}"
+
+
+def _url(source: Source, data_dir: Path, sha256: str | None, limits: ExtractLimits) -> tuple[Path, str]:
+    """Download and extract once; later runs find the record of what was extracted and need no network."""
+    url = source.location
+    folder = data_dir / "sources" / "downloads" / hashlib.sha256(url.encode()).hexdigest()[:16]
+    record_path = folder / "download.json"
+    record = _read_json(record_path)
+    dest = data_dir / "sources" / str(record.get("extracted", "-"))
+    if not (dest.is_dir() and (not sha256 or record.get("sha256") == sha256)):
+        got = download(url, folder / url_file_name(url), sha256)
+        dest = extract_archive(got.path, data_dir / "sources" / f"{source.name}-{got.sha256[:12]}", limits)
+        record = {"url": redact(url), "sha256": got.sha256, "etag": got.etag, "extracted": dest.name}
+        write_json(record_path, record)
+        got.path.unlink()  # the extracted folder is what is used; the record says where it came from
+    images = pick_images_folder(dest)
+    return images, f"url:{redact(url)}:sha256={record['sha256']}:{images.relative_to(dest).as_posix()}"
+
+
+def _classic(source: Source, data_dir: Path, sha256, limits) -> tuple[Path, str]:
+    from tasks.sources.arrays import write_png_folder
+
+    images = classic.training_images(source.location)
+    digest = classic.array_digest(images)
+    folder = write_png_folder(images, data_dir / "sources" / f"{source.location}-{digest[:12]}", source.location)
+    return folder, f"keras:{source.location}:train:sha256={digest}"
+
+
+_LOCATORS = {"sample": _sample, "folder": _folder, "archive": _archive, "url": _url, "classic": _classic}
+
+
+def _read_json(path: Path) -> dict:
+    try:
+        return json.loads(Path(path).read_text())
+    except (OSError, ValueError):
+        return {}
+
+
+def source_key(source_text: str, data_dir: Path) -> str | None:
+    """The part of acquire's cache key that the inputs alone do not show, computed offline and cheaply.
+
+    A folder's or archive's fingerprint (paths, sizes, mtimes), a Kaggle handle's pinned version, and
+    the keras cache files' fingerprints: when the data changes, the key does, and acquire runs again.
+    """
+    try:
+        source = parse_source(source_text)
+    except ValueError:
+        return None
+    if source.kind == "folder":
+        return folder_fingerprint(Path(source.location))
+    if source.kind == "archive":
+        return file_fingerprint(Path(source.location)) if Path(source.location).is_file() else None
+    if source.kind == "kaggle":
+        return kaggle.pinned_handle(source.location, Path(data_dir))
+    if source.kind == "classic":
+        return ",".join(file_fingerprint(f) if f.exists() else "-" for f in classic.cache_files(source.location))
+    return source.kind
+
+
 @dataclass
 class _SourceContents(CachePolicy):
-    """Part of acquire's cache key: a folder's contents, so an edited folder is acquired again."""
+    """Part of acquire's cache key: what the source holds now (see `source_key`)."""
 
     def compute_key(self, task_ctx, inputs, flow_parameters, **kwargs) -> str | None:
-        try:
-            source = parse_source(inputs.get("source_text", ""))
-        except ValueError:
-            return None
-        return folder_fingerprint(Path(source.location)) if source.kind == "folder" else source.kind
+        return source_key(inputs.get("source_text", ""), inputs.get("data_dir", Path(".")))
 
 
-@task(name="acquire", **step_options(cache_policy=OutputsExist(base=INPUTS + TASK_SOURCE + _SourceContents())))
-def acquire(source_text: str, data_dir: Path) -> AcquiredImages:
+@task(
+    name="acquire",
+    log_prints=False,  # a client's debug prints must never carry credentials into the run's logs
+    **step_options(
+        cache_policy=OutputsExist(base=INPUTS + TASK_SOURCE + _SourceContents()),
+        retries=3,
+        retry_delay_seconds=exponential_backoff(backoff_factor=3),  # 3, 6, 12 s
+        retry_condition_fn=is_network_error,  # a network failure may pass; a bad source never does
+    ),
+)
+def acquire(
+    source_text: str,
+    data_dir: Path,
+    sha256: str | None = None,
+    max_extract_bytes: int = DEFAULT_MAX_BYTES,
+    max_extract_entries: int = DEFAULT_MAX_ENTRIES,
+) -> AcquiredImages:
     """Prefect step: the source as a local folder of images."""
-    return acquire_images(source_text, data_dir)
+    return acquire_images(source_text, data_dir, sha256, ExtractLimits(max_extract_bytes, max_extract_entries))

@@ -6,22 +6,32 @@ import time
 from rich.console import Console
 from rich.progress import (
     BarColumn,
+    DownloadColumn,
     MofNCompleteColumn,
     Progress,
     TextColumn,
     TimeElapsedColumn,
     TimeRemainingColumn,
+    TransferSpeedColumn,
 )
 
 
 def progress_bar(*extra_columns) -> Progress:
     """A bar on stderr that disappears when done; silent when stderr is not a terminal."""
+    return _bar(MofNCompleteColumn(), *extra_columns)
+
+
+def bytes_bar() -> Progress:
+    """Like `progress_bar`, counting bytes (done / total, speed) for downloads."""
+    return _bar(DownloadColumn(), TransferSpeedColumn())
+
+
+def _bar(*count_columns) -> Progress:
     console = Console(stderr=True)
     return Progress(
         TextColumn("[bold]{task.description}"),
         BarColumn(),
-        MofNCompleteColumn(),
-        *extra_columns,
+        *count_columns,
         TimeElapsedColumn(),
         TextColumn("left"),
         TimeRemainingColumn(),

@@ -25,6 +25,12 @@ def ganflow(*args, env=None, cwd=None, timeout=600):
         (["--latent-dim", "-3"], "--latent-dim"),
         (["--seed", "-1"], "--seed"),
         (["--source", "/no/such/folder"], "--source"),
+        (["--source", "kaggle:owner-only"], "--source"),
+        (["--source", "ftp://example.org/faces.zip"], "--source"),
+        (["--sha256", "abc"], "--sha256"),
+        (["--sha256", "0" * 64], "--sha256"),  # the default source is not a download
+        (["--max-extract-bytes", "lots"], "--max-extract-bytes"),
+        (["--max-extract-entries", "0"], "--max-extract-entries"),
         (["--unknown-option"], "--unknown-option"),
     ],
 )
@@ -42,6 +48,9 @@ def test_help_lists_every_option():
     assert out.returncode == 0
     for option in [
         "--source",
+        "--sha256",
+        "--max-extract-bytes",
+        "--max-extract-entries",
         "--size",
         "--channels",
         "--crop",

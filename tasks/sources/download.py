@@ -1,0 +1,209 @@
+"""Download an http(s) archive to disk: streamed, resumable, optionally verified, never an HTML page.
+
+The bytes go to `<name>.part` beside the final file, with the server's validators (ETag,
+Last-Modified, size) in `<name>.part.json`. A later try asks only for the missing bytes with a
+`Range` request (guarded by `If-Range`), and starts over when the server cannot resume. The finished
+file is verified against `--sha256` when one is given and renamed to its final name only then.
+"""
+
+import hashlib
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import unquote, urlsplit, urlunsplit
+
+from tasks.atomic import write_json
+from tasks.errors import NetworkError, UserError
+from tasks.progress import Throttled, bytes_bar, run_logger
+
+CHUNK = 1 << 20  # for hashing
+NET_CHUNK = 1 << 16  # per network read; a dropped connection loses at most one
+TIMEOUT = (15, 60)  # seconds to connect, and between bytes
+_CONTENT_RANGE = re.compile(r"bytes (\d+)-(\d+)/(\d+|\*)")
+_HTML_STARTS = (b"<!doctype html", b"<html", b"<head", b"<body", b"<?xml")
+
+
+@dataclass(frozen=True)
+class Downloaded:
+    """A finished download and its content hash."""
+
+    path: Path
+    sha256: str
+    etag: str
+
+
+def redact(url: str) -> str:
+    """The URL without user, password, query or fragment, for messages and identities: signed URLs carry secrets."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    netloc = f"{host}:{parts.port}" if parts.port else host
+    return urlunsplit((parts.scheme, netloc, parts.path, "", ""))
+
+
+def url_file_name(url: str) -> str:
+    """The last path segment, made safe for a file name (`download` when there is none)."""
+    name = unquote(urlsplit(url).path.rstrip("/").rsplit("/", 1)[-1])
+    name = re.sub(r"[^A-Za-z0-9._-]+", "_", name).strip("._")
+    return name or "download"
+
+
+def file_sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(CHUNK), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def download(url: str, target: Path, expected_sha256: str | None = None) -> Downloaded:
+    """Fetch `url` to `target` (resuming `target.part`), verify it, and return its path and sha256.
+
+    A finished `target` is reused without the network, unless it fails `expected_sha256`: then the
+    remote file may have been replaced, so it is fetched once more before giving up.
+    """
+    target = Path(target)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    if target.exists():
+        sha = file_sha256(target)
+        if not expected_sha256 or sha == expected_sha256.lower():
+            return Downloaded(target, sha, "")
+        target.unlink()
+    meta_path = Path(f"{target}.part.json")
+    part = _fetch(url, target, meta_path, allow_restart=True)
+    sha = file_sha256(part)
+    if expected_sha256 and sha != expected_sha256.lower():
+        _discard(target, meta_path)
+        raise UserError(
+            f"--sha256: {redact(url)} has sha256 {sha}, not the expected {expected_sha256.lower()}; "
+            "the download was deleted. Check --sha256 and the URL"
+        )
+    etag = _read_meta(meta_path, url).get("etag", "")
+    os.replace(part, target)
+    meta_path.unlink(missing_ok=True)
+    return Downloaded(target, sha, etag)
+
+
+def _fetch(url: str, target: Path, meta_path: Path, allow_restart: bool) -> Path:
+    """Complete `target.part` from where an earlier try stopped, when the server agrees; return its path."""
+    import requests
+
+    part = Path(f"{target}.part")
+    meta = _read_meta(meta_path, url)
+    offset = part.stat().st_size if part.exists() and meta else 0
+    if offset and offset == meta.get("total"):
+        return part  # every byte arrived last time; only the rename was missing
+    headers = {"Accept-Encoding": "identity"}  # the archive's own bytes, so sizes and offsets match
+    if offset:
+        headers["Range"] = f"bytes={offset}-"
+        if meta.get("etag") or meta.get("last_modified"):
+            headers["If-Range"] = meta.get("etag") or meta["last_modified"]
+    try:
+        with requests.get(url, headers=headers, stream=True, timeout=TIMEOUT) as response:
+            if response.status_code == 416 and allow_restart:  # the part no longer fits the file: start over
+                _discard(target, meta_path)
+                return _fetch(url, target, meta_path, allow_restart=False)
+            _check_status(response, url)
+            offset, total = _start(response, offset, meta, url)
+            if offset < 0:
+                _discard(target, meta_path)
+                raise NetworkError(f"--source: {redact(url)} resumed at the wrong place; the next try starts over")
+            write_json(meta_path, {"url": redact(url), **_validators(response), "total": total})
+            _stream(response, part, offset, total, url)
+    except requests.RequestException as exc:
+        raise NetworkError(
+            f"--source: downloading {redact(url)} failed ({_reason(exc)}); check the network connection "
+            "and the server, then run again: the download resumes where it stopped"
+        ) from None
+    return part
+
+
+def _reason(exc: Exception) -> str:
+    """The OS-level cause ("Connection refused") when there is one, else the error's type."""
+    found = re.search(r"\[Errno -?\d+\] ([^'\")\]]+)", str(exc))
+    return found.group(1).strip() if found else type(exc).__name__
+
+
+def _check_status(response, url: str) -> None:
+    code = response.status_code
+    if code in (200, 206):
+        return
+    if code in (408, 425, 429) or code >= 500:
+        raise NetworkError(f"--source: {redact(url)} answered HTTP {code} {response.reason}; it is retried")
+    hint = {
+        401: "it needs a login: use a public, direct download link",
+        403: "access is denied or the link has expired: use a public, direct download link",
+        404: "nothing is there: check the URL",
+        410: "it is gone: check the URL",
+    }.get(code, "check the URL")
+    raise UserError(f"--source: {redact(url)} answered HTTP {code} {response.reason}; {hint}")
+
+
+def _start(response, offset: int, meta: dict, url: str) -> tuple[int, int | None]:
+    """Where this response's bytes go in the file, and the file's full size when the server says."""
+    if _content_type(response) == "text/html":
+        raise _html(url, f"Content-Type {response.headers.get('Content-Type')}")
+    if response.status_code == 206:
+        match = _CONTENT_RANGE.fullmatch(response.headers.get("Content-Range", "").strip())
+        total = int(match.group(3)) if match and match.group(3) != "*" else None
+        if not match or int(match.group(1)) != offset or (meta.get("total") and total != meta["total"]):
+            return -1, total  # not the continuation of our part: the caller starts over
+        return offset, total
+    if offset:
+        run_logger().info("%s cannot resume (HTTP 200 to a Range request); downloading from the start", redact(url))
+    length = response.headers.get("Content-Length")
+    return 0, int(length) if length and length.isdigit() else None
+
+
+def _stream(response, part: Path, offset: int, total: int | None, url: str) -> None:
+    log = Throttled(run_logger())
+    done = offset
+    with open(part, "ab" if offset else "wb") as out, bytes_bar() as bar:
+        job = bar.add_task(f"download {url_file_name(url)}", total=total, completed=offset)
+        for chunk in response.iter_content(NET_CHUNK):
+            if done == 0 and _looks_like_html(chunk):
+                out.close()
+                part.unlink(missing_ok=True)
+                raise _html(url, "the body is an HTML page")
+            out.write(chunk)
+            done += len(chunk)
+            bar.update(job, completed=done)
+            log.info("download %s: %d of %s bytes", redact(url), done, total or "?")
+    if total is not None and done != total:
+        raise NetworkError(f"--source: {redact(url)} stopped after {done} of {total} bytes; the next try resumes")
+
+
+def _looks_like_html(chunk: bytes) -> bool:
+    head = chunk[:512].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
+    return head.startswith(_HTML_STARTS) and (b"<html" in head or b"<!doctype html" in head or b"<body" in head)
+
+
+def _html(url: str, why: str) -> UserError:
+    return UserError(
+        f"--source: {redact(url)} served an HTML page, not an archive ({why}): it is probably a login, "
+        "consent or 'cannot scan this file' page; use the direct download link of the .zip or .tar.gz"
+    )
+
+
+def _content_type(response) -> str:
+    return response.headers.get("Content-Type", "").split(";")[0].strip().lower()
+
+
+def _validators(response) -> dict:
+    return {"etag": response.headers.get("ETag", ""), "last_modified": response.headers.get("Last-Modified", "")}
+
+
+def _read_meta(path: Path, url: str) -> dict:
+    """The validators saved with a partial download, if they belong to this URL."""
+    import json
+
+    try:
+        meta = json.loads(Path(path).read_text())
+    except (OSError, ValueError):
+        return {}
+    return meta if meta.get("url") == redact(url) else {}
+
+
+def _discard(target: Path, meta: Path) -> None:
+    for path in (target, Path(f"{target}.part"), meta):
+        path.unlink(missing_ok=True)

@@ -1,0 +1,55 @@
+"""A local folder of images: the form every source ends as, and the rules for listing and fingerprinting it."""
+
+import hashlib
+import os
+from pathlib import Path
+
+IMAGE_EXTENSIONS = frozenset({".jpg", ".jpeg", ".png", ".bmp", ".webp"})
+
+
+def list_images(folder: Path) -> list[Path]:
+    """Image files under `folder`, recursively, in a sorted and stable order.
+
+    Extensions match in any case; hidden files and folders and macOS `__MACOSX` litter are ignored.
+    """
+    folder = Path(folder)
+    found = []
+    for path in folder.rglob("*"):
+        rel = path.relative_to(folder).parts
+        if any(part.startswith(".") or part == "__MACOSX" for part in rel):
+            continue
+        if path.suffix.lower() in IMAGE_EXTENSIONS and not path.is_dir():
+            found.append(path)
+    return sorted(found, key=lambda p: p.relative_to(folder).as_posix())
+
+
+def folder_fingerprint(folder: Path) -> str:
+    """Hash of the image files' relative paths, sizes and modification times: changes when the data does."""
+    h = hashlib.sha256()
+    for path in list_images(folder):
+        try:
+            st = path.stat()
+            size, mtime = st.st_size, st.st_mtime_ns
+        except OSError:
+            size, mtime = -1, -1
+        h.update(f"{path.relative_to(folder).as_posix()}\0{size}\0{mtime}\n".encode())
+    return h.hexdigest()[:16]
+
+
+def file_fingerprint(path: Path) -> str:
+    """Hash of one file's path, size and modification time: cheap, and changes when the file does."""
+    st = Path(path).stat()
+    return hashlib.sha256(f"{Path(path).resolve()}\0{st.st_size}\0{st.st_mtime_ns}".encode()).hexdigest()[:16]
+
+
+def pick_images_folder(root: Path) -> Path:
+    """The deepest folder that holds every image under `root`.
+
+    Datasets wrap their images in folders and put CSVs of attributes beside them
+    (CelebA: `img_align_celeba/img_align_celeba/*.jpg` next to `list_attr_celeba.csv`);
+    this finds the images' own folder, so the identity and messages name it.
+    """
+    files = list_images(root)
+    if not files:
+        return Path(root)
+    return Path(os.path.commonpath([str(f.parent) for f in files]))
