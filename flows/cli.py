@@ -1,5 +1,6 @@
 """The `ganflow` command line. Options come from the flow's parameter model (flows/params.py)."""
 
+import json
 import os
 import sys
 import typing
@@ -160,6 +161,64 @@ def generate(run_dir, model, checkpoint, num, out, seed, grid, interpolate, trun
             click.echo(f"Wrote {len(paths)} file(s) to {out}")
     except UserError as exc:
         raise click.ClickException(str(exc)) from None
+
+
+@cli.command()
+@click.option(
+    "--run-dir",
+    required=True,
+    type=click.Path(path_type=Path, exists=True, file_okay=False),
+    help="A run folder written by `ganflow run`.",
+)
+@click.option(
+    "--checkpoint",
+    default=None,
+    metavar="latest|best|PATH",
+    help="Evaluate this checkpoint instead of the run's generator.keras.",
+)
+@click.option(
+    "--num",
+    type=click.IntRange(2, 100_000),
+    default=2048,
+    show_default=True,
+    help="Real and generated images to compare.",
+)
+@click.option(
+    "--inception-weights",
+    type=click.Path(path_type=Path, exists=True, dir_okay=False),
+    default=None,
+    help="InceptionV3 'no top' ImageNet weights (.h5) for FID/KID; else Keras' cache, else skipped.",
+)
+def evaluate(run_dir, checkpoint, num, inception_weights) -> None:
+    """Recompute every quality metric for a run or one of its checkpoints (no Prefect server needed).
+
+    Writes evaluation.json and nearest.png into the run folder and prints the headline figures.
+    """
+    from tasks.errors import UserError
+    from tasks.evaluate import evaluate_run
+
+    try:
+        result = evaluate_run(run_dir, checkpoint, num, inception_weights)
+    except UserError as exc:
+        raise click.ClickException(str(exc)) from None
+    report = json.loads(result.report.read_text())
+    mem = report["memorization"]
+    click.echo(
+        f"SWD x1e3: {report['swd']['mean']:.2f} (levels {', '.join(f'{v:.2f}' for v in report['swd']['levels'])})"
+    )
+    click.echo(f"NDB: {report['ndb']['ndb']}/{report['ndb']['bins']} bins differ, JS {report['ndb']['js']:.4f}")
+    if report["ms_ssim"]:
+        click.echo(
+            f"MS-SSIM: generated pairs {report['ms_ssim']['ms_ssim_fake']:.3f}, "
+            f"real pairs {report['ms_ssim']['ms_ssim_real']:.3f}"
+        )
+    click.echo(
+        f"Memorization: {mem['copy_fraction']:.1%} of generated images are closer to a training image "
+        f"than real images are to each other (median {mem['real_nn_median']:.2f})"
+    )
+    fid = report["fid"]
+    click.echo(f"FID {fid['fid']:.2f}, KID {fid['kid']:.4f}" if "fid" in fid else fid["skipped"])
+    click.echo(f"Report: {result.report}  Nearest pairs: {result.nearest}")
 
 
 class _one_line_errors:
