@@ -31,14 +31,12 @@ def model_options(model: type[BaseModel]):
     def decorate(command):
         for name, field in reversed(model.model_fields.items()):
             default = None if field.default is None else field.default
-            command = click.option(
-                "--" + name.replace("_", "-"),
-                name,
-                type=_click_type(field),
-                default=default,
-                show_default=default is not None,
-                help=field.description,
-            )(command)
+            flag = "--" + name.replace("_", "-")
+            if field.annotation is bool:  # a switch: --dedupe / --no-dedupe
+                decls, kwargs = [f"{flag}/--no-{flag[2:]}", name], {"show_default": True}
+            else:
+                decls, kwargs = [flag, name], {"type": _click_type(field), "show_default": default is not None}
+            command = click.option(*decls, default=default, help=field.description, **kwargs)(command)
         return command
 
     return decorate

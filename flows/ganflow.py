@@ -52,6 +52,10 @@ def ganflow(params: RunParams = RunParams()) -> RunResult:  # noqa: B008 - Prefe
         channels=params.channels,
         crop=params.crop,
         data_dir=params.data_dir,
+        dedupe=params.dedupe,
+        min_side=params.min_side,
+        max_pixels=params.max_pixels,
+        workers=params.workers,
     )
     model = _step(steps, "train", train, data=data, config=params.gan_config(), epochs=params.epochs, run_dir=run_dir)
     gif = _step(
@@ -65,6 +69,7 @@ def ganflow(params: RunParams = RunParams()) -> RunResult:  # noqa: B008 - Prefe
         dataset={
             "count": data.count,
             "skipped": data.skipped,
+            "skipped_by_reason": data.skipped_by_reason,
             "npy": data.npy,
             "manifest": data.manifest,
             "sha256": data.sha256,
