@@ -27,6 +27,7 @@ from tasks.image_decode import DecodeSettings, Unusable, content_digest, prepare
 
 CHUNK_SIZE = 256
 START_METHOD = "forkserver"  # clean single-threaded parent for the workers; see README "Preprocessing speed"
+_MAIN_SWAP = threading.Lock()  # two pools starting at once on two threads must not interleave the swap
 
 
 @dataclass
@@ -123,12 +124,13 @@ def _main_module_hidden() -> Iterator[None]:
     `ganflow` command that imports Prefect, seconds per worker. The workers only need this module,
     so while they start, `__main__` is a bare stand-in with nothing to re-import.
     """
-    real = sys.modules["__main__"]
-    sys.modules["__main__"] = types.ModuleType("__main__")
-    try:
-        yield
-    finally:
-        sys.modules["__main__"] = real
+    with _MAIN_SWAP:
+        real = sys.modules["__main__"]
+        sys.modules["__main__"] = types.ModuleType("__main__")
+        try:
+            yield
+        finally:
+            sys.modules["__main__"] = real
 
 
 def map_in_order(fn: Callable, jobs: Iterable[tuple], workers: int) -> Iterator:

@@ -134,6 +134,11 @@ class DecodePlan:
     factor: int
     full: tuple[int, int]  # oriented (height, width) at full size
 
+    @property
+    def decoded_size(self) -> tuple[int, int]:
+        """(height, width) libjpeg produces at 1/factor scale: each side rounded up."""
+        return -(-self.full[0] // self.factor), -(-self.full[1] // self.factor)
+
     def region(self, decoded: tuple[int, int]) -> tuple[slice, slice]:
         """The box's slices in the decoded image (smaller than `full` after a reduced decode)."""
         return _scaled_slices(self.box, self.full, decoded)
@@ -214,6 +219,8 @@ def prepare_bytes(raw: bytes, settings: DecodeSettings) -> np.ndarray:
     header = checked_header(raw, settings)
     plan = decode_plan(header, settings)
     image = decode(raw, header, settings.channels, plan.factor)
+    if image.shape[:2] != plan.decoded_size:  # the decoder read another orientation than the header said
+        plan = _plan(False, image.shape[:2], settings)
     out = fit_square(image[plan.region(image.shape[:2])], settings.size, plan.extent)
     return out.reshape(settings.size, settings.size, settings.channels)
 

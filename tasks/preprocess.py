@@ -16,6 +16,7 @@ import json
 import os
 from collections import Counter
 from collections.abc import Iterator
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -98,7 +99,13 @@ def preprocess_images(
     with _exclusive(out_dir / ".lock"):
         if cached := read_cache(manifest_path):  # another process finished it while we waited
             return cached
-        return _build(acquired, settings, dedupe, workers, chunk_size, out_dir, key)
+        _remove_stale_temporaries(out_dir)
+        pool_size = _pool_size(workers, acquired.num_files, chunk_size)
+        if pool_size > 1:
+            prestart()  # the worker server starts while the folder is listed
+        build = _CacheBuild(acquired, settings, dedupe, chunk_size, out_dir)
+        build.run(min(pool_size, len(build.chunks) - build.finished_chunks))
+        return build.finish()
 
 
 def read_cache(manifest_path: Path) -> PreprocessedData | None:
@@ -210,106 +217,109 @@ class ImagesPerSecond(ProgressColumn):
         return Text(f"{speed:>7,.0f} img/s" if speed else "      - img/s")
 
 
-def _build(
-    acquired: AcquiredImages,
-    settings: DecodeSettings,
-    dedupe: bool,
-    workers: int,
-    chunk_size: int,
-    out_dir: Path,
-    key: str,
-) -> PreprocessedData:
-    """Prepare every file into `out_dir` (resuming a killed run), then write the manifest."""
-    _remove_stale_temporaries(out_dir)
-    if _pool_size(workers, acquired.num_files, chunk_size) > 1:
-        prestart()  # the worker server starts while the folder is listed
-    root = Path(acquired.images_dir)
-    files = list_images(root)
-    prefix = len(str(root).rstrip(os.sep)) + 1
-    names = [str(p)[prefix:].replace(os.sep, "/") for p in files]
-    chunks = [files[i : i + chunk_size] for i in range(0, len(files), chunk_size)]
-    row_shape = (settings.size, settings.size, settings.channels)
-    names_digest = hashlib.sha256("\n".join(names).encode()).hexdigest()
-    job = {"key": key, "files": len(files), "names_sha256": names_digest, "chunk_size": chunk_size}
-    journal = ChunkJournal(out_dir / ".journal.jsonl", job)
-    partial = out_dir / ".images.partial.npy"
-    writer, done = _resume(journal, partial, len(files), row_shape)
-    tally = _Tally(files, names, dedupe, chunk_size)
-    for record in done:
-        tally.replay(record)
-    if done:
-        run_logger().info("preprocess: resuming an interrupted run after %d of %d chunks", len(done), len(chunks))
+class _CacheBuild:
+    """One build of a cache folder: the files in chunks, the partial array, its journal and the tally."""
 
-    todo = range(len(done), len(chunks))
-    jobs = ((i, [str(p) for p in chunks[i]], settings, dedupe) for i in todo)
-    log = Throttled(run_logger())
-    with progress_bar(ImagesPerSecond()) as bar:
-        finished = sum(len(chunks[i]) for i in range(len(done)))
-        bar_task = bar.add_task(f"preprocess {acquired.source.name}", total=len(files), completed=finished)
-        for result in map_in_order(process_chunk, jobs, _pool_size(workers, len(files), chunk_size)):
-            images, record = tally.accept(result)
-            writer.append(images)
-            record["rows"] = writer.rows
-            journal.append(record)
-            tally.replay(record)
-            bar.advance(bar_task, len(chunks[result.index]))
-            finished += len(chunks[result.index])
-            log.info("preprocess: %d/%d images", finished, len(files))
+    def __init__(
+        self, acquired: AcquiredImages, settings: DecodeSettings, dedupe: bool, chunk_size: int, out_dir: Path
+    ):
+        self.acquired, self.settings, self.dedupe, self.out_dir = acquired, settings, dedupe, out_dir
+        root = Path(acquired.images_dir)
+        self.files = list_images(root)
+        prefix = len(str(root).rstrip(os.sep)) + 1
+        names = [str(p)[prefix:].replace(os.sep, "/") for p in self.files]
+        self.chunks = [self.files[i : i + chunk_size] for i in range(0, len(self.files), chunk_size)]
+        job = {
+            "key": out_dir.name,
+            "files": len(self.files),
+            "names_sha256": hashlib.sha256("\n".join(names).encode()).hexdigest(),
+            "chunk_size": chunk_size,
+        }
+        self.journal = ChunkJournal(out_dir / ".journal.jsonl", job)
+        row_shape = (settings.size, settings.size, settings.channels)
+        self.writer, done = _resume(self.journal, out_dir / ".images.partial.npy", len(self.files), row_shape)
+        self.tally = _Tally(self.files, names, dedupe, chunk_size)
+        for record in done:
+            self.tally.replay(record)
+        self.finished_chunks = len(done)
+        if done:
+            run_logger().info(
+                "preprocess: resuming an interrupted run after %d of %d chunks", len(done), len(self.chunks)
+            )
 
-    if writer.rows == 0:
-        partial.unlink(missing_ok=True)
-        journal.remove()
-        first = tally.skipped[0]
-        raise UserError(
-            f"--source: none of the {len(files)} image files in {root} could be used "
-            f"(first: {first['file']}: {first['reason']}); check that they are images"
-        )
-    return _finish(acquired, settings, dedupe, writer, journal, tally, out_dir)
+    def run(self, workers: int) -> None:
+        """Prepare the unfinished chunks on `workers` processes; write, journal and count each in order."""
+        todo = range(self.finished_chunks, len(self.chunks))
+        jobs = ((i, [str(p) for p in self.chunks[i]], self.settings, self.dedupe) for i in todo)
+        total, finished = len(self.files), sum(len(c) for c in self.chunks[: self.finished_chunks])
+        log = Throttled(run_logger())
+        with progress_bar(ImagesPerSecond()) as bar:
+            bar_task = bar.add_task(f"preprocess {self.acquired.source.name}", total=total, completed=finished)
+            try:
+                for result in map_in_order(process_chunk, jobs, workers):
+                    self._store(result)
+                    finished += len(self.chunks[result.index])
+                    bar.update(bar_task, completed=finished)
+                    log.info("preprocess: %d/%d images", finished, total)
+            except BrokenProcessPool:
+                raise RuntimeError(
+                    f"preprocess: a worker process died (out of memory, or a decoder crashed) after {finished} "
+                    f"of {total} images; the finished chunks are kept and a rerun resumes after them"
+                ) from None
 
+    def _store(self, result: ChunkResult) -> None:
+        """Rows first, then the journal line: a kill between the two only repeats this chunk."""
+        images, record = self.tally.accept(result)
+        self.writer.append(images)
+        record["rows"] = self.writer.rows
+        self.journal.append(record)
+        self.tally.replay(record)
 
-def _finish(
-    acquired: AcquiredImages,
-    settings: DecodeSettings,
-    dedupe: bool,
-    writer: NpyRowWriter,
-    journal: ChunkJournal,
-    tally: _Tally,
-    out_dir: Path,
-) -> PreprocessedData:
-    """Seal the array, hash it, write the manifest (last), and say what was skipped."""
-    writer.finish()
-    npy = out_dir / "images.npy"
-    os.replace(writer.path, npy)
-    sha = file_sha256(npy)
-    by_reason = dict(sorted(Counter(item["reason"] for item in tally.skipped).items()))
-    manifest_path = write_json(
-        out_dir / "manifest.json",
-        {
+    def finish(self) -> PreprocessedData:
+        """Seal the array, hash it, write the manifest (last), and say what was skipped."""
+        if self.writer.rows == 0:
+            self.writer.path.unlink(missing_ok=True)
+            self.journal.remove()
+            first = self.tally.skipped[0]
+            raise UserError(
+                f"--source: none of the {len(self.files)} image files in {self.acquired.images_dir} could be used "
+                f"(first: {first['file']}: {first['reason']}); check that they are images"
+            )
+        self.writer.finish()
+        npy = self.out_dir / "images.npy"
+        os.replace(self.writer.path, npy)
+        sha = file_sha256(npy)
+        skipped = self.tally.skipped
+        by_reason = dict(sorted(Counter(item["reason"] for item in skipped).items()))
+        manifest = write_json(self.out_dir / "manifest.json", self._manifest(npy, sha, by_reason))
+        self.journal.remove()
+        _report(self.writer.rows, skipped, by_reason, manifest)
+        return PreprocessedData(npy, manifest, self.writer.rows, len(skipped), sha, by_reason)
+
+    def _manifest(self, npy: Path, sha: str, by_reason: dict[str, int]) -> dict[str, Any]:
+        s, acquired = self.settings, self.acquired
+        return {
             "source": {"kind": acquired.source.kind, "location": acquired.source.location},
             "identity": acquired.identity,
             "params": {
-                "size": settings.size,
-                "channels": settings.channels,
-                "crop": settings.crop,
-                "dedupe": dedupe,
-                "min_side": settings.min_side,
-                "max_pixels": settings.max_pixels,
+                "size": s.size,
+                "channels": s.channels,
+                "crop": s.crop,
+                "dedupe": self.dedupe,
+                "min_side": s.min_side,
+                "max_pixels": s.max_pixels,
                 "format_version": FORMAT_VERSION,
             },
             "array": npy.name,
-            "shape": [writer.rows, *writer.row_shape],
+            "shape": [self.writer.rows, *self.writer.row_shape],
             "dtype": "uint8",
-            "count": writer.rows,
+            "count": self.writer.rows,
             "root": str(acquired.images_dir),
-            "files": tally.kept,
+            "files": self.tally.kept,
             "skipped_by_reason": by_reason,
-            "skipped": tally.skipped,
+            "skipped": self.tally.skipped,
             "sha256": sha,
-        },
-    )
-    journal.remove()
-    _report(writer.rows, tally.skipped, by_reason, manifest_path)
-    return PreprocessedData(npy, manifest_path, writer.rows, len(tally.skipped), sha, by_reason)
+        }
 
 
 def _report(count: int, skipped: list[dict[str, str]], by_reason: dict[str, int], manifest: Path) -> None:
