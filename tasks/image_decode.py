@@ -21,7 +21,7 @@ import cv2
 import numpy as np
 
 from tasks.crops import Box, crop_box, fit_square, output_extent, scale_box
-from tasks.image_header import ImageHeader, NotAnImage, jpeg_is_complete, read_header
+from tasks.image_header import HugeImage, ImageHeader, NotAnImage, jpeg_is_complete, read_header
 
 DEFAULT_MIN_SIDE = 16
 DEFAULT_MAX_PIXELS = 100_000_000
@@ -104,13 +104,15 @@ def checked_header(raw: bytes, settings: DecodeSettings) -> ImageHeader:
     """The header, after the checks that need no decode: format, pixel cap, minimum side, truncation."""
     try:
         header = read_header(raw)
+    except HugeImage as exc:
+        raise Unusable("too many pixels", str(exc)) from None
     except NotAnImage as exc:
         raise Unusable("not a decodable image", str(exc)) from None
     if header.pixels > settings.max_pixels:
-        detail = f"{header.width}x{header.height} = {header.pixels} pixels > max_pixels {settings.max_pixels}"
+        detail = f"{header.width}x{header.height} = {header.pixels} pixels, above --max-pixels {settings.max_pixels}"
         raise Unusable("too many pixels", detail)
     if min(header.width, header.height) < settings.min_side:
-        detail = f"{header.width}x{header.height} px, a side below min_side {settings.min_side}"
+        detail = f"{header.width}x{header.height} px, a side below --min-side {settings.min_side}"
         raise Unusable("too small", detail)
     if header.format == "jpeg" and not jpeg_is_complete(raw, header):
         raise Unusable("truncated image", "the JPEG ends before its end-of-image marker")

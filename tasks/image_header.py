@@ -23,6 +23,10 @@ class NotAnImage(ValueError):
     """The bytes are not an image format we can read."""
 
 
+class HugeImage(NotAnImage):
+    """Pillow refused to open an image this large (a decompression bomb), so its exact size is unknown."""
+
+
 @dataclass(frozen=True)
 class ImageHeader:
     """What the first bytes say. `scan_offset` is where a JPEG's compressed data starts (0 otherwise)."""
@@ -120,7 +124,7 @@ def _pillow_header(raw: bytes) -> ImageHeader:
                 orientation = im.getexif().get(EXIF_ORIENTATION_TAG, 1)
                 fmt = (im.format or "unknown").lower()
     except Image.DecompressionBombError as exc:
-        raise NotAnImage(f"Pillow refused it as a decompression bomb ({exc})") from None
+        raise HugeImage(str(exc)) from None
     except (UnidentifiedImageError, OSError, ValueError, SyntaxError, struct.error) as exc:
         raise NotAnImage(str(exc) or type(exc).__name__) from None
     if not width or not height:

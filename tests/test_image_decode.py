@@ -1,6 +1,7 @@
 """Headers, conversions, orientation and reduced-scale decoding of single images."""
 
 import io
+import struct
 
 import cv2
 import numpy as np
@@ -138,7 +139,7 @@ def test_reduced_decode_is_close_to_full_decode_plus_inter_area(crop, size, chan
     full = decode(raw, header, channels, factor=1)
     reference = fit_square(full[plan.region(full.shape[:2])], size, plan.extent).reshape(size, size, channels)
     ours = prepare_bytes(raw, settings)
-    assert np.abs(ours.astype(int) - reference).mean() < 2.0  # of 255
+    assert np.abs(ours.astype(int) - reference).mean() < 2.5  # of 255; 0.2 to 1.8 measured
 
 
 def test_png_is_never_decoded_reduced():
@@ -156,3 +157,12 @@ def test_limits_are_checked_on_the_header_before_decoding():
 
 def test_header_type_is_plain_data():
     assert ImageHeader("jpeg", 178, 218, 6).oriented_size == (178, 218)
+
+
+def test_a_bmp_bomb_is_refused_from_its_header():
+    # A BMP header claiming 30000 x 30000 pixels, with no pixel data: refused before anything is decoded.
+    header = struct.pack("<2sIHHI", b"BM", 0, 0, 0, 54) + struct.pack(
+        "<IiiHHIIiiII", 40, 30000, 30000, 1, 24, 0, 0, 0, 0, 0, 0
+    )
+    with pytest.raises(Unusable, match="too many pixels"):
+        checked_header(header, DecodeSettings(32, 3))
