@@ -32,19 +32,13 @@ def model_options(model: type[BaseModel]):
 
     def decorate(command):
         for name, field in reversed(model.model_fields.items()):
+            default = None if field.default is None else field.default
             flag = "--" + name.replace("_", "-")
-            if field.annotation is bool:
-                option = click.option(flag, name, is_flag=True, default=field.default, help=field.description)
+            if field.annotation is bool:  # a switch: --dedupe / --no-dedupe
+                decls, kwargs = [f"{flag}/--no-{flag[2:]}", name], {"show_default": True}
             else:
-                option = click.option(
-                    flag,
-                    name,
-                    type=_click_type(field),
-                    default=field.default,
-                    show_default=field.default is not None,
-                    help=field.description,
-                )
-            command = option(command)
+                decls, kwargs = [flag, name], {"type": _click_type(field), "show_default": default is not None}
+            command = click.option(*decls, default=default, help=field.description, **kwargs)(command)
         return command
 
     return decorate

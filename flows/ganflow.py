@@ -61,6 +61,10 @@ def ganflow(params: RunParams = RunParams()) -> RunResult:  # noqa: B008 - Prefe
         channels=params.channels,
         crop=params.crop,
         data_dir=params.data_dir,
+        dedupe=params.dedupe,
+        min_side=params.min_side,
+        max_pixels=params.max_pixels,
+        workers=params.workers,
     )
     train_task = train.with_options(refresh_cache=True) if params.restart else train
     model = _step(
@@ -83,6 +87,7 @@ def ganflow(params: RunParams = RunParams()) -> RunResult:  # noqa: B008 - Prefe
         dataset={
             "count": data.count,
             "skipped": data.skipped,
+            "skipped_by_reason": data.skipped_by_reason,
             "npy": data.npy,
             "manifest": data.manifest,
             "sha256": data.sha256,

@@ -14,6 +14,7 @@ from pydantic import BaseModel, ByteSize, ConfigDict, Field, ValidationInfo, fie
 
 from ganmodels.config import GanConfig
 from tasks.acquire import ARCHIVE_KINDS, parse_source
+from tasks.image_decode import DEFAULT_MAX_PIXELS, DEFAULT_MIN_SIDE
 from tasks.sources.archive import DEFAULT_MAX_BYTES, DEFAULT_MAX_ENTRIES
 from tasks.train_options import TrainOptions
 
@@ -43,9 +44,22 @@ class RunParams(BaseModel):
     )
     size: Literal[28, 32, 64] = Field(32, description="Image side in pixels.")
     channels: Literal[1, 3] = Field(3, description="1 for grayscale, 3 for RGB (gray sources are replicated).")
-    crop: Literal["center"] = Field(
-        "center", description="How to make images square: 'center' keeps the largest centred square."
+    crop: Literal["center", "celeba", "pad", "none"] = Field(
+        "center",
+        description="How to make images square: 'center' keeps the largest centred square; 'celeba' the "
+        "CelebA face box (rows 55:163, cols 35:143 of 218x178, scaled to other sizes); 'pad' keeps the whole "
+        "image and pads it with black to a square; 'none' stretches the whole image to the square.",
     )
+    dedupe: bool = Field(False, description="Drop exact duplicate files (same bytes), keeping the first.")
+    min_side: int = Field(
+        DEFAULT_MIN_SIDE, ge=1, le=65535, description="Skip images whose width or height is below this (px)."
+    )
+    max_pixels: int = Field(
+        DEFAULT_MAX_PIXELS,
+        ge=1,
+        description="Skip images whose header claims more pixels than this (decompression bombs), before decoding.",
+    )
+    workers: int = Field(0, ge=0, le=1024, description="Preprocessing processes; 0 uses every core.")
     epochs: int = Field(300, ge=1, le=1_000_000, description="Total epochs; a rerun with more continues training.")
     batch_size: int = Field(16, ge=1, le=8192, description="Images per training step.")
     latent_dim: int = Field(100, ge=1, le=4096, description="Length of the generator's noise vector.")
@@ -127,6 +141,7 @@ class RunParams(BaseModel):
     def default_run_name(self) -> str:
         """Same data and model settings give the same folder, so a rerun with more epochs continues it."""
         source = parse_source(self.source)
-        identity = {"source": [source.kind, source.location], "crop": self.crop, **self.gan_config().to_dict()}
+        data = {"crop": self.crop, "dedupe": self.dedupe, "min_side": self.min_side, "max_pixels": self.max_pixels}
+        identity = {"source": [source.kind, source.location], **data, **self.gan_config().to_dict()}
         digest = hashlib.sha256(json.dumps(identity, sort_keys=True).encode()).hexdigest()[:8]
         return f"{source.name}-{self.size}px-c{self.channels}-{digest}"

@@ -1,8 +1,10 @@
 """The `ganflow` command as a user runs it: a real subprocess."""
 
+import json
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -20,6 +22,9 @@ def ganflow(*args, env=None, cwd=None, timeout=600):
         (["--size", "30"], "--size"),
         (["--channels", "2"], "--channels"),
         (["--crop", "corner"], "--crop"),
+        (["--min-side", "0"], "--min-side"),
+        (["--max-pixels", "many"], "--max-pixels"),
+        (["--workers", "-1"], "--workers"),
         (["--epochs", "0"], "--epochs"),
         (["--batch-size", "many"], "--batch-size"),
         (["--latent-dim", "-3"], "--latent-dim"),
@@ -54,6 +59,10 @@ def test_help_lists_every_option():
         "--size",
         "--channels",
         "--crop",
+        "--dedupe",
+        "--min-side",
+        "--max-pixels",
+        "--workers",
         "--epochs",
         "--batch-size",
         "--latent-dim",
@@ -66,10 +75,15 @@ def test_help_lists_every_option():
 
 def test_run_end_to_end_and_a_folder_without_usable_images(prefect_server, tiny_faces, tmp_path):
     env = {"PREFECT_API_URL": prefect_server}
+    (tiny_faces / "broken.jpg").write_text("not an image")
+    (tiny_faces / "copy.png").write_bytes((tiny_faces / "img_00.png").read_bytes())
     out = ganflow(
         "run",
         "--source",
         str(tiny_faces),
+        "--crop",
+        "celeba",
+        "--dedupe",
         "--size",
         "28",
         "--epochs",
@@ -86,6 +100,10 @@ def test_run_end_to_end_and_a_folder_without_usable_images(prefect_server, tiny_
     assert out.returncode == 0, out.stderr[-3000:]
     gif = next(line for line in out.stdout.splitlines() if line.startswith("GIF: ")).removeprefix("GIF: ")
     assert gif.startswith(str(tmp_path / "runs")) and os.path.isfile(gif)
+    summary = json.loads((Path(gif).parent / "summary.json").read_text())
+    assert summary["dataset"]["count"] == 8
+    assert summary["dataset"]["skipped_by_reason"] == {"duplicate": 1, "not a decodable image": 1}
+    assert "2 files skipped (1 duplicate, 1 not a decodable image)" in out.stdout + out.stderr
 
     junk = tmp_path / "junk"
     junk.mkdir()

@@ -41,6 +41,7 @@ def test_full_run_then_cached_rerun_then_continue(params):
     assert (run / "generator.keras").exists()
     summary = json.loads((run / "summary.json").read_text())
     assert summary["dataset"]["count"] == 8 and summary["dataset"]["skipped"] == 0
+    assert summary["dataset"]["skipped_by_reason"] == {}
     assert summary["outputs"]["gif"] == str(run / "progress.gif")
     assert set(summary["steps"]) == set(STEPS) and all(s["seconds"] >= 0 for s in summary["steps"].values())
     assert summary["params"]["epochs"] == 2

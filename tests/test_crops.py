@@ -1,0 +1,101 @@
+"""Crop modes keep exactly the region they promise, and resizing uses the right filter per direction."""
+
+import cv2
+import numpy as np
+import pytest
+
+from tasks.crops import crop_box, crop_square, fit_square, output_extent, resize_to, scale_box
+from tasks.image_decode import prepare_image
+
+
+def coordinates(height: int, width: int) -> np.ndarray:
+    """An image whose pixels say where they are: channel 0 = row, channel 1 = column (both < 256 here)."""
+    rows, cols = np.mgrid[0:height, 0:width]
+    return np.dstack([rows, cols, np.zeros_like(rows)]).astype(np.uint8)
+
+
+def kept_region(image: np.ndarray) -> tuple[int, int, int, int]:
+    """(first row, last row, first col, last col) of the source pixels a crop kept, checking they are a block."""
+    rows, cols = image[..., 0], image[..., 1]
+    assert (rows == rows[:, :1]).all() and (cols == cols[:1, :]).all(), "the crop is not one rectangular block"
+    assert (np.diff(rows[:, 0].astype(int)) == 1).all() and (np.diff(cols[0].astype(int)) == 1).all()
+    return int(rows[0, 0]), int(rows[-1, 0]), int(cols[0, 0]), int(cols[0, -1])
+
+
+@pytest.mark.parametrize(
+    ("shape", "mode", "expected"),
+    [
+        ((218, 178), "celeba", (55, 162, 35, 142)),  # the CelebA face box, rows 55:163, cols 35:143
+        ((218, 178), "center", (20, 197, 0, 177)),
+        ((40, 60), "center", (0, 39, 10, 49)),
+        ((60, 40), "center", (10, 49, 0, 39)),
+        ((109, 89), "celeba", (28, 81, 18, 71)),  # half size: a 54x54 box (rounded)
+        ((218, 178), "pad", (0, 217, 0, 177)),
+        ((218, 178), "none", (0, 217, 0, 177)),
+    ],
+)
+def test_each_crop_keeps_exactly_its_region(shape, mode, expected):
+    assert kept_region(crop_square(coordinates(*shape), mode)) == expected
+
+
+def test_celeba_box_scales_with_the_image():
+    # A CelebA image at twice the size keeps the same face: the box doubles.
+    box = crop_box(436, 356, "celeba")
+    assert (box.top, box.left, box.height, box.width) == (110, 70, 216, 216)
+
+
+def test_center_and_celeba_output_through_the_whole_path(tmp_path):
+    # 218x178 black image whose CelebA box is white: celeba keeps only white, center keeps some black.
+    img = np.zeros((218, 178, 3), np.uint8)
+    img[55:163, 35:143] = 255
+    path = tmp_path / "celeb.png"
+    cv2.imwrite(str(path), img)
+    assert (prepare_image(path, 32, 3, "celeba") == 255).all()
+    center = prepare_image(path, 32, 3, "center")
+    assert center.min() == 0 and center.max() == 255
+
+
+def test_pad_keeps_the_aspect_and_centres_on_black(tmp_path):
+    # A 40x80 (h x w) white image becomes a 16x32 white band centred in a 32x32 black square.
+    path = tmp_path / "wide.png"
+    cv2.imwrite(str(path), np.full((40, 80, 3), 255, np.uint8))
+    out = prepare_image(path, 32, 3, "pad")
+    assert (out[8:24] == 255).all()
+    assert (out[:8] == 0).all() and (out[24:] == 0).all()
+
+
+def test_none_stretches_the_whole_image(tmp_path):
+    # Left half red, right half blue, 40x80: stretched, each half becomes 16 columns of a 32x32 image.
+    img = np.zeros((40, 80, 3), np.uint8)
+    img[:, :40] = (0, 0, 255)  # BGR red
+    img[:, 40:] = (255, 0, 0)  # BGR blue
+    path = tmp_path / "halves.png"
+    cv2.imwrite(str(path), img)
+    out = prepare_image(path, 32, 3, "none")
+    assert (out[:, :16] == (255, 0, 0)).all() and (out[:, 16:] == (0, 0, 255)).all()
+
+
+def test_pad_extent_and_fit():
+    box = crop_box(218, 178, "pad")
+    assert output_extent(box, 32, "pad") == (32, 26)
+    assert output_extent(box, 32, "center") == (32, 32)
+    square = fit_square(np.full((218, 178), 9, np.uint8), 32, (32, 26))
+    assert square.shape == (32, 32) and (square[:, 3:29] == 9).all() and (square[:, :3] == 0).all()
+
+
+def test_scaled_box_matches_the_full_size_box():
+    # The CelebA box in an image decoded at 1/4 scale (55x45) covers the same part of the face.
+    box = scale_box(crop_box(218, 178, "celeba"), (218, 178), (55, 45))
+    assert (box.top, box.left, box.height, box.width) == (14, 9, 27, 27)
+
+
+def test_downscale_is_inter_area_and_upscale_is_inter_cubic():
+    rng = np.random.default_rng(1)
+    big = rng.integers(0, 256, (90, 70, 3), dtype=np.uint8)
+    assert np.array_equal(resize_to(big, 32, 32), cv2.resize(big, (32, 32), interpolation=cv2.INTER_AREA))
+    small = rng.integers(0, 256, (25, 25), dtype=np.uint8)
+    assert np.array_equal(resize_to(small, 32, 32), cv2.resize(small, (32, 32), interpolation=cv2.INTER_CUBIC))
+    # Mixed: 20 rows grow (cubic), 100 columns shrink (area), each axis with its own filter.
+    mixed = rng.integers(0, 256, (20, 100), dtype=np.uint8)
+    area_first = cv2.resize(mixed, (32, 20), interpolation=cv2.INTER_AREA)
+    assert np.array_equal(resize_to(mixed, 32, 32), cv2.resize(area_first, (32, 32), interpolation=cv2.INTER_CUBIC))
