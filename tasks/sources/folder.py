@@ -11,16 +11,21 @@ def list_images(folder: Path) -> list[Path]:
     """Image files under `folder`, recursively, in a sorted and stable order.
 
     Extensions match in any case; hidden files and folders and macOS `__MACOSX` litter are ignored.
+    Symlinked folders are not descended into. `os.walk` prunes ignored folders without visiting them,
+    several times faster than `Path.rglob` on a 200k-file dataset.
     """
     folder = Path(folder)
-    found = []
-    for path in folder.rglob("*"):
-        rel = path.relative_to(folder).parts
-        if any(part.startswith(".") or part == "__MACOSX" for part in rel):
-            continue
-        if path.suffix.lower() in IMAGE_EXTENSIONS and not path.is_dir():
-            found.append(path)
-    return sorted(found, key=lambda p: p.relative_to(folder).as_posix())
+    found: list[tuple[str, Path]] = []
+    for root, dirs, files in os.walk(folder):
+        dirs[:] = [d for d in dirs if not d.startswith(".") and d != "__MACOSX"]
+        rel_root = os.path.relpath(root, folder)
+        for name in files:
+            if name.startswith(".") or os.path.splitext(name)[1].lower() not in IMAGE_EXTENSIONS:
+                continue
+            rel = name if rel_root == "." else f"{rel_root}/{name}"
+            found.append((rel.replace(os.sep, "/"), Path(root, name)))
+    found.sort(key=lambda item: item[0])
+    return [path for _, path in found]
 
 
 def folder_fingerprint(folder: Path) -> str:
