@@ -13,6 +13,7 @@ from prefect import flow
 
 from flows.params import RunParams
 from tasks.acquire import acquire
+from tasks.evaluate import evaluate
 from tasks.preprocess import preprocess
 from tasks.render import render
 from tasks.summary import write_summary
@@ -80,6 +81,17 @@ def ganflow(params: RunParams = RunParams()) -> RunResult:  # noqa: B008 - Prefe
         steps, "render", render, samples_dir=model.samples, gif_path=run_dir / "progress.gif", epochs=model.epochs
     )
 
+    quality = _step(
+        steps,
+        "evaluate",
+        evaluate,
+        trained=model,
+        npy=data.npy,
+        run_dir=run_dir,
+        count=params.eval_images,
+        inception_weights=params.inception_weights,
+    )
+
     steps_trained = 0 if steps["train"]["state"] == "Cached" else model.steps_run
     summary = write_summary(
         run_dir / "summary.json",
@@ -99,6 +111,7 @@ def ganflow(params: RunParams = RunParams()) -> RunResult:  # noqa: B008 - Prefe
             "steps_this_run": steps_trained,
             "runtime": model.runtime,
         },
+        quality={"best_epoch": model.best_epoch, "swd": quality.swd, "report": quality.report},
         steps=steps,
         outputs={
             "gif": gif.path,
@@ -106,6 +119,10 @@ def ganflow(params: RunParams = RunParams()) -> RunResult:  # noqa: B008 - Prefe
             "samples": model.samples,
             "metrics": model.metrics,
             "checkpoints": model.checkpoints,
+            "generator_last": model.generator_last,
+            "curves": model.curves,
+            "nearest": quality.nearest,
+            "tensorboard": run_dir / "tb",
         },
     )
     return RunResult(

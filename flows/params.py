@@ -85,6 +85,18 @@ class RunParams(BaseModel):
     threads: int | None = Field(
         None, ge=1, le=1024, description="CPU threads for TensorFlow ops (pinned and recorded). Default: all cores."
     )
+    eval_every: int = Field(
+        1,
+        ge=0,
+        le=1_000_000,
+        description="Evaluate quality (SWD, NDB) every N epochs; the best SWD picks generator.keras. 0: never.",
+    )
+    eval_images: int = Field(
+        2048, ge=2, le=1_000_000, description="Real and generated images in the final quality report."
+    )
+    inception_weights: Path | None = Field(
+        None, description="InceptionV3 'no top' weights (.h5) for FID/KID; default: Keras' cache, else skipped."
+    )
     devices: int | None = Field(
         None, ge=1, le=64, description="Devices to mirror training over. Default: all GPUs when there are several."
     )
@@ -136,6 +148,7 @@ class RunParams(BaseModel):
             threads=self.threads,
             deterministic=self.deterministic,
             devices=self.devices,
+            eval_every=self.eval_every,
         )
 
     def default_run_name(self) -> str:

@@ -72,7 +72,8 @@ def resolve_runtime(
         raise ValueError(f"precision must be one of {PRECISIONS}")
     gpus = tf.config.list_physical_devices("GPU")
     device = "gpu" if gpus else "cpu"
-    visible = len(gpus) if gpus else len(tf.config.list_logical_devices("CPU"))
+    # Listing logical devices starts TensorFlow's runtime, after which thread pools are fixed: only when needed.
+    visible = len(gpus) if gpus else (len(tf.config.list_logical_devices("CPU")) if (devices or 1) > 1 else 1)
     replicas = devices if devices else (len(gpus) if len(gpus) > 1 else 1)
     if replicas > max(visible, 1):
         raise ValueError(f"--devices {replicas}: only {visible} {device.upper()} device(s) visible")

@@ -152,11 +152,67 @@ def evaluate_run(
 
 @task(name="evaluate", **step_options())
 def evaluate(
-    generator_path: Path, npy: Path, run_dir: Path, count: int = FULL_SUBSET, inception_weights: Path | None = None
+    trained, npy: Path, run_dir: Path, count: int = FULL_SUBSET, inception_weights: Path | None = None
 ) -> Evaluation:
-    """Prefect step: the final quality report of the run's generator."""
+    """Prefect step: the final quality report of the run's generator.
+
+    `trained` (the train step's result) is part of the cache key, so more training means a new report.
+    """
     from ganmodels.tf import keras
 
-    return evaluate_generator(
-        keras.models.load_model(generator_path, compile=False), npy, run_dir, count, inception_weights
-    )
+    generator = keras.models.load_model(trained.generator, compile=False)
+    return evaluate_generator(generator, npy, run_dir, count, inception_weights)
+
+
+@dataclass
+class BestSoFar:
+    """The lowest SWD seen and its epoch: a later epoch wins only by being strictly better."""
+
+    epoch: int | None = None
+    swd: float | None = None
+
+    def offer(self, epoch: int, swd: float) -> bool:
+        if self.swd is None or swd < self.swd:
+            self.epoch, self.swd = epoch, swd
+            return True
+        return False
+
+
+class QualityMonitor:
+    """Quality during training: scores every `eval_every` epochs, the best checkpoint, TensorBoard, curves.
+
+    The best SWD so far and its epoch live in `checkpoints/best/best.json`, beside a one-deep
+    CheckpointManager holding that epoch's full training state, so a resumed run keeps its champion.
+    """
+
+    def __init__(self, run_dir: Path, images: np.ndarray, checkpoint, eval_every: int):
+        from ganmodels.tf import tf
+
+        self.run_dir, self.eval_every = Path(run_dir), eval_every
+        self.real = real_subset(images, TRAINING_SUBSET) if eval_every else None
+        best_dir = self.run_dir / "checkpoints" / "best"
+        self.best_file = best_dir / "best.json"
+        self.best_manager = tf.train.CheckpointManager(checkpoint, str(best_dir), max_to_keep=1)
+        self.best = BestSoFar(**json.loads(self.best_file.read_text())) if self.best_file.exists() else BestSoFar()
+        self.writer = tf.summary.create_file_writer(str(self.run_dir / "tb"))
+
+    def epoch_end(self, epoch: int, generator, row: dict, grid: np.ndarray) -> tuple[dict, bool]:
+        """Scores for this epoch (empty when not due) and whether it is the new best."""
+        from ganmodels.tf import tf
+
+        scores = epoch_scores(self.real, generator) if self.eval_every and epoch % self.eval_every == 0 else {}
+        improved = bool(scores) and self.best.offer(epoch, scores["swd"])
+        if improved:
+            self.best_manager.save(checkpoint_number=epoch)
+            write_json(self.best_file, {"epoch": self.best.epoch, "swd": self.best.swd})
+        with self.writer.as_default(step=epoch):
+            for key in ("d_loss", "g_loss"):
+                tf.summary.scalar(key, float(row[key]))
+            for key, value in scores.items():
+                tf.summary.scalar(key, float(value))
+            tf.summary.image("samples", grid[None])
+        self.writer.flush()
+        return scores, improved
+
+    def curves(self, rows: list[dict]) -> Path:
+        return write_curves(rows, self.run_dir / "curves.png")

@@ -28,6 +28,7 @@ from ganmodels.train_step import to_uint8
 from tasks.atomic import atomic_path, write_bytes, write_json
 from tasks.caching import step_options
 from tasks.errors import UserError
+from tasks.evaluate import QualityMonitor
 from tasks.preprocess import PreprocessedData
 from tasks.progress import Throttled, progress_bar, run_logger
 from tasks.render import image_grid, sample_path, write_png
@@ -35,7 +36,7 @@ from tasks.train_options import TrainOptions
 
 GRID_SAMPLES = 36
 CHECKPOINT_SECONDS = 300
-METRIC_FIELDS = ("epoch", "step", "d_loss", "g_loss", "seconds")
+METRIC_FIELDS = ("epoch", "step", "d_loss", "g_loss", "swd", "ndb", "js", "seconds")
 
 
 @dataclass(frozen=True)
@@ -50,6 +51,9 @@ class TrainedModel:
     steps: int
     steps_run: int  # in the call that produced this result; 0 when everything was already trained
     runtime: dict = field(default_factory=dict)
+    generator_last: Path | None = None
+    curves: Path | None = None
+    best_epoch: int | None = None  # the epoch whose SWD was best, when quality was evaluated
 
 
 def read_metrics(path: Path) -> list[dict]:
@@ -61,7 +65,7 @@ def read_metrics(path: Path) -> list[dict]:
 
 def write_metrics(path: Path, rows: list[dict]) -> None:
     buf = io.StringIO()
-    writer = csv.DictWriter(buf, fieldnames=METRIC_FIELDS, extrasaction="ignore")
+    writer = csv.DictWriter(buf, fieldnames=METRIC_FIELDS, extrasaction="ignore", restval="")
     writer.writeheader()
     writer.writerows(rows)
     write_bytes(path, buf.getvalue().encode())
@@ -129,9 +133,10 @@ def train_gan(data: PreprocessedData, config: GanConfig, options: TrainOptions, 
     for warning in apply_runtime(runtime):
         log.warning(warning)
     if options.restart:
-        for path in (ckpt_dir, samples_dir):
+        for path in (ckpt_dir, samples_dir, run_dir / "tb"):
             shutil.rmtree(path, ignore_errors=True)
-        metrics_path.unlink(missing_ok=True)
+        for path in (metrics_path, run_dir / "generator.keras", run_dir / "curves.png"):
+            path.unlink(missing_ok=True)
     for warning in check_compatible(ckpt_dir, config, runtime):
         log.warning(warning)
 
@@ -154,6 +159,7 @@ def train_gan(data: PreprocessedData, config: GanConfig, options: TrainOptions, 
         )
 
     rows = [r for r in read_metrics(metrics_path) if int(r["epoch"]) <= start_epoch]
+    quality = QualityMonitor(run_dir, images, state.checkpoint, options.eval_every)
     fixed_z = state.fixed_latents(GRID_SAMPLES)
     per_epoch = steps_per_epoch(len(images), config.batch_size)
     cadence = CheckpointCadence(options.checkpoint_every)
@@ -180,16 +186,15 @@ def train_gan(data: PreprocessedData, config: GanConfig, options: TrainOptions, 
                     manager.save(checkpoint_number=step)
                     cadence.saved()
             means = state.finish_epoch()
-            write_png(sample_path(samples_dir, epoch), image_grid(to_uint8(state.models.generate(fixed_z))))
-            rows.append(
-                {
-                    "epoch": epoch,
-                    "step": int(state.step.numpy()),
-                    **means,
-                    "seconds": round(time.perf_counter() - t0, 4),
-                }
-            )
+            grid = image_grid(to_uint8(state.models.generate(fixed_z)))
+            write_png(sample_path(samples_dir, epoch), grid)
+            row = {"epoch": epoch, "step": int(state.step.numpy()), **means}
+            scores, improved = quality.epoch_end(epoch, state.models.generator, row, grid)
+            rows.append({**row, **scores, "seconds": round(time.perf_counter() - t0, 4)})
             write_metrics(metrics_path, rows)
+            quality.curves(rows)
+            if improved:
+                save_generator(state, run_dir / "generator.keras")
             manager.save(checkpoint_number=int(state.step.numpy()))
             cadence.saved()
             remaining = bar.tasks[0].time_remaining
@@ -204,7 +209,16 @@ def train_gan(data: PreprocessedData, config: GanConfig, options: TrainOptions, 
                 force=epoch in (start_epoch + 1, epochs),
             )
 
-    generator = save_generator(state, run_dir / "generator.keras")
+    last = save_generator(state, run_dir / "generator-last.keras")
+    generator = run_dir / "generator.keras"
+    if quality.best.epoch is None:  # nothing was evaluated: the final generator is the one
+        with atomic_path(generator) as tmp:
+            shutil.copyfile(last, tmp)
+    elif not generator.exists():  # the best epoch's file was deleted: rebuild it from its checkpoint
+        from tasks.generate import generator_from_checkpoint
+
+        with atomic_path(generator) as tmp:
+            generator_from_checkpoint(run_dir, "best").save(tmp)
     return TrainedModel(
         generator,
         ckpt_dir,
@@ -214,6 +228,9 @@ def train_gan(data: PreprocessedData, config: GanConfig, options: TrainOptions, 
         int(state.step.numpy()),
         steps_run,
         runtime.to_dict(),
+        generator_last=last,
+        curves=quality.curves(rows),
+        best_epoch=quality.best.epoch,
     )
 
 

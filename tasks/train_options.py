@@ -16,3 +16,4 @@ class TrainOptions:
     threads: int | None = None
     deterministic: str = "auto"
     devices: int | None = None
+    eval_every: int = 1  # epochs between quality evaluations; 0 turns them off

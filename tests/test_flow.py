@@ -10,7 +10,7 @@ import pytest
 from flows.ganflow import ganflow
 from flows.params import RunParams
 
-STEPS = ("acquire", "preprocess", "train", "render")
+STEPS = ("acquire", "preprocess", "train", "render", "evaluate")
 
 
 @pytest.fixture
@@ -53,7 +53,13 @@ def test_full_run_then_cached_rerun_then_continue(params):
     assert json.loads((run / "summary.json").read_text())["training"]["steps_this_run"] == 0
 
     more = ganflow(params=params.model_copy(update={"epochs": 3}))
-    assert more.states == {"acquire": "Cached", "preprocess": "Cached", "train": "Completed", "render": "Completed"}
+    assert more.states == {
+        "acquire": "Cached",
+        "preprocess": "Cached",
+        "train": "Completed",
+        "render": "Completed",
+        "evaluate": "Completed",
+    }
     assert more.steps_trained == 2  # only the new epoch: training resumed from the checkpoint
     assert iio.improps(run / "progress.gif", index=None).shape[0] == 3
 
@@ -67,7 +73,13 @@ def test_a_failed_late_step_is_the_only_one_rerun(params):
 
     gif.rmdir()
     rerun = ganflow(params=params)
-    assert rerun.states == {"acquire": "Cached", "preprocess": "Cached", "train": "Cached", "render": "Completed"}
+    assert rerun.states == {
+        "acquire": "Cached",
+        "preprocess": "Cached",
+        "train": "Cached",
+        "render": "Completed",
+        "evaluate": "Completed",
+    }
     assert gif.is_file()
 
 

@@ -1,0 +1,60 @@
+"""Quality in the pipeline: per-epoch scores, best checkpoint, curves, TensorBoard, the final report."""
+
+import csv
+import json
+
+import imageio.v3 as iio
+import pytest
+
+from flows.ganflow import ganflow
+from flows.params import RunParams
+from tasks.evaluate import BestSoFar
+
+
+def test_best_checkpoint_selection_on_a_made_up_sequence():
+    best = BestSoFar()
+    wins = [epoch for epoch, swd in enumerate([50.0, 30.0, 40.0, 20.0, 20.0, 25.0], 1) if best.offer(epoch, swd)]
+    assert wins == [1, 2, 4] and (best.epoch, best.swd) == (4, 20.0)
+
+
+@pytest.fixture
+def params(prefect_server, make_faces, tmp_path):
+    return RunParams(
+        source=str(make_faces(16)),
+        size=28,
+        channels=1,
+        epochs=3,
+        batch_size=4,
+        latent_dim=16,
+        run_dir=tmp_path / "run",
+        data_dir=tmp_path / "data",
+        eval_images=16,
+    )
+
+
+def test_a_run_measures_quality_and_keeps_the_best(params):
+    result = ganflow(params=params)
+    run = params.run_dir
+    with open(run / "metrics.csv", newline="") as f:
+        rows = list(csv.DictReader(f))
+    assert [r["epoch"] for r in rows] == ["1", "2", "3"] and all(float(r["swd"]) > 0 for r in rows)
+    best_epoch = min(rows, key=lambda r: float(r["swd"]))["epoch"]
+    summary = json.loads((run / "summary.json").read_text())
+    assert str(summary["quality"]["best_epoch"]) == best_epoch
+    assert json.loads((run / "checkpoints" / "best" / "best.json").read_text())["epoch"] == int(best_epoch)
+    assert (run / "generator.keras").exists() and (run / "generator-last.keras").exists()
+    assert iio.imread(run / "curves.png").ndim == 3
+    assert list((run / "tb").glob("events.out.tfevents.*"))
+    report = json.loads((run / "evaluation.json").read_text())
+    assert report["images"] == 16 and set(report) >= {"swd", "ndb", "ms_ssim", "memorization", "fid"}
+    assert "skipped" in report["fid"]  # no InceptionV3 weights here, and it says so
+    assert iio.imread(run / "nearest.png").shape[1] > 8 * 28
+    assert result.states["evaluate"] == "Completed"
+
+
+def test_evaluation_can_be_turned_off(params):
+    ganflow(params=params.model_copy(update={"eval_every": 0}))
+    with open(params.run_dir / "metrics.csv", newline="") as f:
+        assert all(r["swd"] == "" for r in csv.DictReader(f))
+    assert not (params.run_dir / "checkpoints" / "best" / "best.json").exists()
+    assert (params.run_dir / "generator.keras").exists()
