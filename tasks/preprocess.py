@@ -7,17 +7,21 @@ skipped and recorded in the manifest with its reason; it never stops the run.
 
 import hashlib
 import json
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import cv2
 import numpy as np
 from prefect import task
+from prefect.cache_policies import INPUTS, TASK_SOURCE
 from rich.progress import TextColumn
 
 from tasks.acquire import AcquiredImages, list_images
 from tasks.atomic import atomic_path, write_json
-from tasks.caching import step_options
+from tasks.caching import OutputsExist, step_options
+from tasks.chunk_runners import chunk_map, map_in_process
 from tasks.errors import UserError
 from tasks.progress import Throttled, progress_bar, run_logger
 
@@ -34,6 +38,18 @@ class PreprocessedData:
     count: int
     skipped: int
     sha256: str
+
+
+@dataclass(frozen=True)
+class PreparedChunk:
+    """One chunk of files, prepared: the usable images in file order, and why the others were skipped."""
+
+    images: np.ndarray  # uint8 (n, size, size, channels)
+    skipped: list[dict[str, str]]
+
+
+# How chunks are run: called with prepare_chunk, the chunks and its options; yields results in chunk order.
+ChunkMap = Callable[[Callable[..., PreparedChunk], list[list[Path]], dict[str, Any]], Iterable[PreparedChunk]]
 
 
 class Unusable(Exception):
@@ -79,6 +95,25 @@ def prepare_image(path: Path, size: int, channels: int, crop: str) -> np.ndarray
     return image.reshape(size, size, channels)
 
 
+def prepare_chunk(paths: list[Path], size: int, channels: int, crop: str) -> PreparedChunk:
+    """Prepare a list of files: the unit of work a process, a thread or a Dask worker is given."""
+    kept: list[np.ndarray] = []
+    skipped: list[dict[str, str]] = []
+    for path in paths:
+        try:
+            kept.append(prepare_image(path, size, channels, crop))
+        except Unusable as exc:
+            skipped.append({"file": str(path), "reason": str(exc)})
+    images = np.stack(kept) if kept else np.zeros((0, size, size, channels), np.uint8)
+    return PreparedChunk(images, skipped)
+
+
+def split_chunks(files: list[Path], max_chunks: int = 64, min_size: int = 16, max_size: int = 1000) -> list[list[Path]]:
+    """Consecutive runs of files: enough to spread over workers, each worth its scheduling, none too heavy."""
+    size = min(max_size, max(min_size, -(-len(files) // max_chunks)))
+    return [files[i : i + size] for i in range(0, len(files), size)]
+
+
 def cache_key(identity: str, size: int, channels: int, crop: str) -> str:
     blob = json.dumps([identity, size, channels, crop, FORMAT_VERSION]).encode()
     return hashlib.sha256(blob).hexdigest()[:12]
@@ -105,9 +140,17 @@ def _read_cache(manifest_path: Path) -> PreprocessedData | None:
 
 
 def preprocess_images(
-    acquired: AcquiredImages, size: int, channels: int, crop: str, data_dir: Path
+    acquired: AcquiredImages,
+    size: int,
+    channels: int,
+    crop: str,
+    data_dir: Path,
+    map_chunks: ChunkMap = map_in_process,
 ) -> PreprocessedData:
-    """Build (or reuse) the uint8 cache of `acquired` at `size` px with `channels` channels."""
+    """Build (or reuse) the uint8 cache of `acquired` at `size` px with `channels` channels.
+
+    `map_chunks` decides where the chunks are prepared; the result is the same bytes wherever they ran.
+    """
     key = cache_key(acquired.identity, size, channels, crop)
     out_dir = Path(data_dir) / f"{acquired.source.name}-{size}px-c{channels}-{crop}-{key}"
     manifest_path = out_dir / "manifest.json"
@@ -115,19 +158,22 @@ def preprocess_images(
         return cached
 
     files = list_images(acquired.images_dir)
+    chunks = split_chunks(files)
     log = Throttled(run_logger())
-    kept: list[np.ndarray] = []
+    parts: list[np.ndarray] = []
     skipped: list[dict[str, str]] = []
+    done = 0
     with progress_bar(TextColumn("{task.speed:>6.0f} img/s")) as bar:
         job = bar.add_task(f"preprocess {acquired.source.name}", total=len(files))
-        for i, path in enumerate(files, 1):
-            try:
-                kept.append(prepare_image(path, size, channels, crop))
-            except Unusable as exc:
-                skipped.append({"file": str(path), "reason": str(exc)})
-            bar.advance(job)
-            log.info("preprocess: %d/%d images", i, len(files))
-    if not kept:
+        options = {"size": size, "channels": channels, "crop": crop}
+        for chunk, prepared in zip(chunks, map_chunks(prepare_chunk, chunks, options), strict=True):
+            parts.append(prepared.images)
+            skipped.extend(prepared.skipped)
+            done += len(chunk)
+            bar.advance(job, len(chunk))
+            log.info("preprocess: %d/%d images", done, len(files))
+    kept = np.concatenate(parts) if parts else np.zeros((0, size, size, channels), np.uint8)
+    if not len(kept):
         raise UserError(
             f"--source: none of the {len(files)} image files in {acquired.images_dir} could be used "
             f"(first: {skipped[0]['file']}: {skipped[0]['reason']}); check that they are images"
@@ -135,7 +181,7 @@ def preprocess_images(
 
     npy = out_dir / "images.npy"
     with atomic_path(npy) as tmp:
-        np.save(tmp, np.stack(kept))
+        np.save(tmp, kept)
     sha = file_sha256(npy)
     write_json(
         manifest_path,
@@ -156,7 +202,21 @@ def preprocess_images(
     return PreprocessedData(npy, manifest_path, len(kept), len(skipped), sha)
 
 
-@task(name="preprocess", **step_options())
-def preprocess(acquired: AcquiredImages, size: int, channels: int, crop: str, data_dir: Path) -> PreprocessedData:
+@task(
+    name="preprocess",
+    task_run_name="preprocess[{acquired.source.name} {size}px {crop}]",
+    # Where the chunks run does not change the output, so it is not part of the cache key.
+    **step_options(cache_policy=OutputsExist(base=INPUTS - "task_runner" - "dask_address" + TASK_SOURCE)),
+)
+def preprocess(
+    acquired: AcquiredImages,
+    size: int,
+    channels: int,
+    crop: str,
+    data_dir: Path,
+    task_runner: str = "default",
+    dask_address: str | None = None,
+) -> PreprocessedData:
     """Prefect step: the images as a cached uint8 array of shape (N, size, size, channels)."""
-    return preprocess_images(acquired, size, channels, crop, data_dir)
+    with chunk_map(task_runner, dask_address) as map_chunks:
+        return preprocess_images(acquired, size, channels, crop, data_dir, map_chunks)
