@@ -92,6 +92,79 @@ def run(**options) -> None:
 
 
 @cli.command()
+@click.option("--name", default="ganflow-serve", show_default=True, help="Name of the deployment this process serves.")
+@click.option(
+    "--cron",
+    default=None,
+    metavar="'MIN HOUR DOM MON DOW'",
+    help="Also run on this cron schedule, e.g. '0 2 * * *' for 02:00 every night. Without it: on demand only.",
+)
+@click.option("--timezone", default=None, help="Time zone of --cron, e.g. Europe/Berlin. Default: UTC.")
+@model_options(RunParams)
+def serve(name, cron, timezone, **options) -> None:
+    """Serve the flow from this process: no work pool or worker needed (Ctrl-C stops it).
+
+    The options become the deployment's default parameters. Runs start on the --cron schedule or with
+    `prefect deployment run ganflow/NAME`, and execute in subprocesses of this one. Example, a nightly
+    run that trains 5 more epochs each time: `ganflow serve --cron '0 2 * * *' --more-epochs 5 --run-dir runs/nightly`.
+    """
+    params = build_params(RunParams, options)
+    schedules = [_cron_schedule(cron, timezone)] if cron else None
+    from flows.ganflow import ganflow
+
+    ganflow.serve(name=name, schedules=schedules, parameters={"params": params.model_dump(mode="json")})
+
+
+def _cron_schedule(cron: str, timezone: str | None):
+    """Prefect's own cron schedule, so a typo stops here with one line instead of inside the runner."""
+    from prefect.client.schemas.schedules import CronSchedule
+
+    try:
+        return CronSchedule(cron=cron, timezone=timezone or "UTC")
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        option = "--timezone" if err["loc"] and err["loc"][0] == "timezone" else "--cron"
+        raise click.BadParameter(err["msg"].removeprefix("Value error, "), param_hint=f"'{option}'") from None
+
+
+@cli.command()
+@click.option("--limit", type=click.IntRange(1, 1000), default=10, show_default=True, help="How many runs.")
+@click.option(
+    "--state",
+    "states",
+    multiple=True,
+    type=click.Choice(["completed", "failed", "crashed", "cancelled", "running", "scheduled", "pending"]),
+    help="Only runs in this state (repeatable).",
+)
+def runs(limit, states) -> None:
+    """List recent runs of the flow, newest first, with their state and deployment.
+
+    It asks the Prefect API (PREFECT_API_URL, or this machine's local database when none is set).
+    """
+    from flows.run_history import format_runs, recent_runs
+
+    click.echo(format_runs(recent_runs(limit, tuple(states))))
+
+
+@cli.command()
+@click.argument("flow_run", metavar="ID")
+def retry(flow_run) -> None:
+    """Retry a finished run: steps that finished come from the cache; the failed step and those after it run.
+
+    A thin pass-through to `prefect flow-run retry ID`. A run of a deployment is scheduled again for its
+    worker; a run started with `ganflow run` runs again here (this adds the --entrypoint that prefect
+    needs for it).
+    """
+    import subprocess
+
+    from flows.project_dir import ENTRYPOINT, installed_checkout
+
+    entrypoint = f"{installed_checkout() / ENTRYPOINT}:ganflow"
+    command = [sys.executable, "-m", "prefect", "flow-run", "retry", flow_run, "--entrypoint", entrypoint]
+    sys.exit(subprocess.call(command))
+
+
+@cli.command()
 @click.option(
     "--run-dir",
     type=click.Path(path_type=Path, exists=True, file_okay=False),

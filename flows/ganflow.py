@@ -5,7 +5,7 @@ changed, or lost its output files.
 """
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +13,8 @@ from prefect import flow
 
 from flows.params import RunParams
 from tasks.acquire import acquire
+from tasks.artifacts import publish_run_artifacts
+from tasks.epochs import epoch_target
 from tasks.evaluate import evaluate
 from tasks.preprocess import preprocess
 from tasks.render import render
@@ -39,8 +41,12 @@ def _step(log: dict[str, dict[str, Any]], name: str, task, **kwargs) -> Any:
 
 
 @flow(name="ganflow", log_prints=True)
-def ganflow(params: RunParams = RunParams()) -> RunResult:  # noqa: B008 - Prefect reads the default
-    """Train a DCGAN on a face dataset and render its progress as a GIF."""
+def ganflow(params: RunParams = RunParams.unresolved_defaults()) -> RunResult:  # noqa: B008 - Prefect reads it
+    """Train a DCGAN on a face dataset and render its progress as a GIF.
+
+    Artifacts: training progress (from the train step), and at the end the per-epoch metrics table, a
+    markdown summary and a link to the GIF.
+    """
     steps: dict[str, dict[str, Any]] = {}
     run_dir = params.run_dir
     images = _step(
@@ -66,7 +72,12 @@ def ganflow(params: RunParams = RunParams()) -> RunResult:  # noqa: B008 - Prefe
         min_side=params.min_side,
         max_pixels=params.max_pixels,
         workers=params.workers,
+        task_runner=params.task_runner,
+        dask_address=params.dask_address,
     )
+    options = params.train_options()
+    if params.more_epochs:
+        options = replace(options, epochs=epoch_target(run_dir, params.more_epochs, params.restart))
     train_task = train.with_options(refresh_cache=True) if params.restart else train
     model = _step(
         steps,
@@ -74,7 +85,7 @@ def ganflow(params: RunParams = RunParams()) -> RunResult:  # noqa: B008 - Prefe
         train_task,
         data=data,
         config=params.gan_config(),
-        options=params.train_options(),
+        options=options,
         run_dir=run_dir,
     )
     gif = _step(
@@ -125,6 +136,7 @@ def ganflow(params: RunParams = RunParams()) -> RunResult:  # noqa: B008 - Prefe
             "tensorboard": run_dir / "tb",
         },
     )
+    publish_run_artifacts(summary)
     return RunResult(
         run_dir, gif.path, model.generator, summary, steps_trained, {name: s["state"] for name, s in steps.items()}
     )

@@ -22,7 +22,9 @@ from tasks.train_options import TrainOptions
 class RunParams(BaseModel):
     """Parameters of the `ganflow` flow."""
 
-    model_config = ConfigDict(extra="forbid")
+    # Revalidate instances too: the flow's default is built unvalidated at import (see `unresolved_defaults`) and
+    # resolves its folders against the working directory of the run, not of whoever imported or deployed it.
+    model_config = ConfigDict(extra="forbid", revalidate_instances="always")
 
     source: str = Field(
         "sample",
@@ -61,6 +63,13 @@ class RunParams(BaseModel):
     )
     workers: int = Field(0, ge=0, le=1024, description="Preprocessing processes; 0 uses every core.")
     epochs: int = Field(300, ge=1, le=1_000_000, description="Total epochs; a rerun with more continues training.")
+    more_epochs: int | None = Field(
+        None,
+        ge=1,
+        le=1_000_000,
+        description="Train this many epochs beyond those already in the run folder, instead of up to --epochs: "
+        "a scheduled run with a fixed --run-dir then continues training every time it runs.",
+    )
     batch_size: int = Field(16, ge=1, le=8192, description="Images per training step.")
     latent_dim: int = Field(100, ge=1, le=4096, description="Length of the generator's noise vector.")
     seed: int = Field(0, ge=0, le=2**31 - 1, description="Seed for weights, shuffling and latents.")
@@ -100,6 +109,16 @@ class RunParams(BaseModel):
     devices: int | None = Field(
         None, ge=1, le=64, description="Devices to mirror training over. Default: all GPUs when there are several."
     )
+    task_runner: Literal["default", "dask"] = Field(
+        "default",
+        description="Where preprocessing runs: 'default' in the flow's own process; 'dask' in chunks on a Dask "
+        "cluster through prefect-dask (pip install 'ganflow[dask]'): a new local one, or --dask-address.",
+    )
+    dask_address: str | None = Field(
+        None,
+        description="Scheduler address of an existing Dask cluster, e.g. tcp://10.0.0.5:8786 "
+        "(with --task-runner dask).",
+    )
 
     @field_validator("source")
     @classmethod
@@ -120,6 +139,18 @@ class RunParams(BaseModel):
             raise ValueError(f"applies to a URL or archive source, not to {source!r}; leave it out")
         return value
 
+    @field_validator("dask_address")
+    @classmethod
+    def _dask_address_fits_runner(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if not value:
+            return None
+        value = value.strip()
+        if not re.fullmatch(r"(tcp|tls|ucx|ws|wss)://[^\s/]+", value):
+            raise ValueError(f"{value!r} is not a Dask scheduler address; give one like tcp://10.0.0.5:8786")
+        if info.data.get("task_runner") != "dask":
+            raise ValueError("applies with --task-runner dask only; add it or leave the address out")
+        return value
+
     @model_validator(mode="after")
     def _resolve_dirs(self) -> "RunParams":
         self.data_dir = self.data_dir.expanduser().resolve()
@@ -127,6 +158,11 @@ class RunParams(BaseModel):
             self.run_dir = Path("runs") / self.default_run_name()
         self.run_dir = self.run_dir.expanduser().resolve()
         return self
+
+    @classmethod
+    def unresolved_defaults(cls) -> "RunParams":
+        """Every default, folders still relative: the flow's default, shown in the deployment form as is."""
+        return cls.model_construct()
 
     def gan_config(self) -> GanConfig:
         return GanConfig(

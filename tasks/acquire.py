@@ -246,8 +246,18 @@ class _SourceContents(CachePolicy):
         return source_key(inputs.get("source_text", ""), inputs.get("data_dir", Path(".")))
 
 
+def _acquire_run_name(parameters: dict) -> str:
+    """`acquire[celeba]`, `acquire[faces (folder)]`: what was fetched, readable in the run's task list."""
+    try:
+        source = parse_source(parameters["source_text"])
+    except ValueError:
+        return f"acquire[{parameters['source_text']}]"
+    return f"acquire[{source.name}]" if source.name == source.kind else f"acquire[{source.name} ({source.kind})]"
+
+
 @task(
     name="acquire",
+    task_run_name=_acquire_run_name,
     log_prints=False,  # a client's debug prints must never carry credentials into the run's logs
     **step_options(
         cache_policy=OutputsExist(base=INPUTS + TASK_SOURCE + _SourceContents()),

@@ -150,7 +150,7 @@ def evaluate_run(
     return evaluate_generator(generator, npy, run_dir, count, inception_weights, name)
 
 
-@task(name="evaluate", **step_options())
+@task(name="evaluate", task_run_name="evaluate[{run_dir.name}]", **step_options())
 def evaluate(
     trained, npy: Path, run_dir: Path, count: int = FULL_SUBSET, inception_weights: Path | None = None
 ) -> Evaluation:

@@ -13,6 +13,7 @@ import functools
 import hashlib
 import io
 import os
+import re
 import stat
 from dataclasses import dataclass
 from pathlib import Path
@@ -38,12 +39,17 @@ _ORIENT = {2: ("flip1",), 3: ("flip-1",), 4: ("flip0",), 5: ("transpose",), 6: (
 _ORIENT |= {7: ("transpose", "flip-1"), 8: ("transpose", "flip0")}
 
 
+_OBJECT_ADDRESS = re.compile(r" at 0x[0-9a-fA-F]+>")
+
+
 class Unusable(Exception):
     """Why one file was skipped: a short stable `reason` (counted in the manifest) and a `detail`."""
 
     def __init__(self, reason: str, detail: str = ""):
         super().__init__(reason)
-        self.reason, self.detail = reason, detail
+        # Library messages can name an object's address ("<_io.BytesIO object at 0x7f...>"), which would
+        # make the manifest differ from run to run; keep the words, drop the address.
+        self.reason, self.detail = reason, _OBJECT_ADDRESS.sub(">", detail)
 
 
 @dataclass(frozen=True)

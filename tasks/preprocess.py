@@ -15,7 +15,7 @@ import hashlib
 import json
 import os
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,19 +23,24 @@ from typing import Any
 
 import numpy as np
 from prefect import task
+from prefect.cache_policies import INPUTS, TASK_SOURCE
 from rich.progress import ProgressColumn
 from rich.text import Text
 
 from tasks.acquire import AcquiredImages, list_images
 from tasks.atomic import write_json
-from tasks.caching import step_options
+from tasks.caching import OutputsExist, step_options
 from tasks.chunk_journal import ChunkJournal
 from tasks.chunk_pool import CHUNK_SIZE, ChunkResult, map_in_order, prestart, process_chunk, worker_count
+from tasks.chunk_runners import chunk_map
 from tasks.crops import CROPS
 from tasks.errors import UserError
 from tasks.image_decode import DEFAULT_MAX_PIXELS, DEFAULT_MIN_SIDE, DecodeSettings
 from tasks.npy_writer import NpyRowWriter
 from tasks.progress import Throttled, progress_bar, run_logger
+
+# Runs `process_chunk` over (index, paths, settings, dedupe) jobs elsewhere, yielding results in job order.
+ChunkMap = Callable[[Callable[..., ChunkResult], list[tuple]], Iterator[ChunkResult]]
 
 FORMAT_VERSION = 2  # bump when the output for the same inputs changes
 POOL_MIN_FILES = 4096  # below this, starting worker processes (~0.3 s) costs about what they save on 2 cores
@@ -81,11 +86,14 @@ def preprocess_images(
     max_pixels: int = DEFAULT_MAX_PIXELS,
     workers: int = 0,
     chunk_size: int = CHUNK_SIZE,
+    map_chunks: ChunkMap | None = None,
 ) -> PreprocessedData:
     """Build (or reuse, or finish) the uint8 cache of `acquired` at `size` px with `channels` channels.
 
     `workers`: processes (0: every core, once the job is big enough to repay starting them).
     `chunk_size`: files per unit of work; it changes neither the output nor the cache key.
+    `map_chunks`: run the chunks elsewhere (a Dask cluster, tasks/chunk_runners.py) instead of the local
+    pool; the bytes written are the same wherever they ran.
     """
     if crop not in CROPS:
         raise UserError(f"--crop: unknown crop {crop!r}; choose from {', '.join(CROPS)}")
@@ -101,10 +109,10 @@ def preprocess_images(
             return cached
         _remove_stale_temporaries(out_dir)
         pool_size = _pool_size(workers, acquired.num_files, chunk_size)
-        if pool_size > 1:
+        if pool_size > 1 and map_chunks is None:
             prestart()  # the worker server starts while the folder is listed
         build = _CacheBuild(acquired, settings, dedupe, chunk_size, out_dir)
-        build.run(min(pool_size, len(build.chunks) - build.finished_chunks))
+        build.run(min(pool_size, len(build.chunks) - build.finished_chunks), map_chunks)
         return build.finish()
 
 
@@ -247,16 +255,18 @@ class _CacheBuild:
                 "preprocess: resuming an interrupted run after %d of %d chunks", len(done), len(self.chunks)
             )
 
-    def run(self, workers: int) -> None:
-        """Prepare the unfinished chunks on `workers` processes; write, journal and count each in order."""
+    def run(self, workers: int, map_chunks: ChunkMap | None = None) -> None:
+        """Prepare the unfinished chunks on `workers` processes (or through `map_chunks`); write, journal
+        and count each in order."""
         todo = range(self.finished_chunks, len(self.chunks))
-        jobs = ((i, [str(p) for p in self.chunks[i]], self.settings, self.dedupe) for i in todo)
+        jobs = [(i, [str(p) for p in self.chunks[i]], self.settings, self.dedupe) for i in todo]
         total, finished = len(self.files), sum(len(c) for c in self.chunks[: self.finished_chunks])
         log = Throttled(run_logger())
         with progress_bar(ImagesPerSecond()) as bar:
             bar_task = bar.add_task(f"preprocess {self.acquired.source.name}", total=total, completed=finished)
             try:
-                for result in map_in_order(process_chunk, jobs, workers):
+                results = map_chunks(process_chunk, jobs) if map_chunks else map_in_order(process_chunk, jobs, workers)
+                for result in results:
                     self._store(result)
                     finished += len(self.chunks[result.index])
                     bar.update(bar_task, completed=finished)
@@ -336,7 +346,12 @@ def _report(count: int, skipped: list[dict[str, str]], by_reason: dict[str, int]
         logger.info("preprocess: %d images, none skipped", count)
 
 
-@task(name="preprocess", **step_options())
+@task(
+    name="preprocess",
+    task_run_name="preprocess[{acquired.source.name} {size}px {crop}]",
+    # Where the chunks run does not change the output, so it is not part of the cache key.
+    **step_options(cache_policy=OutputsExist(base=INPUTS - "workers" - "task_runner" - "dask_address" + TASK_SOURCE)),
+)
 def preprocess(
     acquired: AcquiredImages,
     size: int,
@@ -347,16 +362,20 @@ def preprocess(
     min_side: int = DEFAULT_MIN_SIDE,
     max_pixels: int = DEFAULT_MAX_PIXELS,
     workers: int = 0,
+    task_runner: str = "default",
+    dask_address: str | None = None,
 ) -> PreprocessedData:
     """Prefect step: the images as a cached uint8 array of shape (N, size, size, channels)."""
-    return preprocess_images(
-        acquired,
-        size,
-        channels,
-        crop,
-        data_dir,
-        dedupe=dedupe,
-        min_side=min_side,
-        max_pixels=max_pixels,
-        workers=workers,
-    )
+    with chunk_map(task_runner, dask_address) as map_chunks:
+        return preprocess_images(
+            acquired,
+            size,
+            channels,
+            crop,
+            data_dir,
+            dedupe=dedupe,
+            min_side=min_side,
+            max_pixels=max_pixels,
+            workers=workers,
+            map_chunks=map_chunks,
+        )

@@ -97,7 +97,7 @@ def render_gif(samples_dir: Path, gif_path: Path, seconds_per_frame: float = 0.1
     return ProgressGif(Path(gif_path), len(images))
 
 
-@task(name="render", **step_options())
+@task(name="render", task_run_name="render[{gif_path.parent.name} {epochs} epochs]", **step_options())
 def render(samples_dir: Path, gif_path: Path, epochs: int) -> ProgressGif:
     """Prefect step: the per-epoch sample grids as one animated GIF.
 

@@ -25,6 +25,7 @@ from ganmodels.runtime import Runtime, apply_runtime, resolve_runtime
 from ganmodels.state import TrainingState
 from ganmodels.tf import tf
 from ganmodels.train_step import to_uint8
+from tasks.artifacts import TrainingProgress
 from tasks.atomic import atomic_path, write_bytes, write_json
 from tasks.caching import step_options
 from tasks.errors import UserError
@@ -168,6 +169,8 @@ def train_gan(data: PreprocessedData, config: GanConfig, options: TrainOptions, 
     epochs = options.epochs
     distribute = state.models.strategy.experimental_distribute_dataset
 
+    progress = TrainingProgress(run_dir, epochs * per_epoch)
+    progress.update(int(state.step.numpy()), start_epoch, epochs, force=True)
     loss_col = TextColumn("d {task.fields[d_loss]:.3f}  g {task.fields[g_loss]:.3f}")
     with progress_bar(loss_col) as bar:
         total = max(epochs - start_epoch, 0) * per_epoch - skip
@@ -182,6 +185,7 @@ def train_gan(data: PreprocessedData, config: GanConfig, options: TrainOptions, 
                 steps_run += 1
                 bar.update(job, advance=1, description=f"train epoch {epoch}/{epochs}", **losses)
                 step = int(state.step.numpy())
+                progress.update(step, epoch, epochs)
                 if cadence.due(step) and int(state.batch_in_epoch.numpy()) < per_epoch:
                     manager.save(checkpoint_number=step)
                     cadence.saved()
@@ -209,6 +213,7 @@ def train_gan(data: PreprocessedData, config: GanConfig, options: TrainOptions, 
                 force=epoch in (start_epoch + 1, epochs),
             )
 
+    progress.update(int(state.step.numpy()), int(state.epoch.numpy()), epochs, force=True)
     last = save_generator(state, run_dir / "generator-last.keras")
     generator = run_dir / "generator.keras"
     if quality.best.epoch is None:  # nothing was evaluated: the final generator is the one
@@ -234,7 +239,7 @@ def train_gan(data: PreprocessedData, config: GanConfig, options: TrainOptions, 
     )
 
 
-@task(name="train", **step_options())
+@task(name="train", task_run_name="train[{run_dir.name} to epoch {options.epochs}]", **step_options())
 def train(data: PreprocessedData, config: GanConfig, options: TrainOptions, run_dir: Path) -> TrainedModel:
     """Prefect step: a trained generator in `run_dir`; a retry resumes from the last checkpoint."""
     return train_gan(data, config, options, run_dir)

@@ -52,3 +52,16 @@ def make_faces(tmp_path: Path):
 @pytest.fixture
 def tiny_faces(make_faces) -> Path:
     return make_faces(8)
+
+
+@pytest.fixture(scope="session")
+def prefect_deployments(tmp_path_factory):
+    """`prefect server start` on 127.0.0.1, a process pool, `prefect deploy --all`, and a worker.
+
+    A second server beside `prefect_server`: this one is started the way a user starts it, with its own
+    PREFECT_HOME, and every process it started is stopped at the end of the session.
+    """
+    from prefect_service import prefect_service
+
+    with prefect_service(tmp_path_factory.mktemp("prefect-home")) as service:
+        yield service

@@ -37,6 +37,10 @@ def ganflow(*args, env=None, cwd=None, timeout=600):
         (["--max-extract-bytes", "lots"], "--max-extract-bytes"),
         (["--max-extract-entries", "0"], "--max-extract-entries"),
         (["--unknown-option"], "--unknown-option"),
+        (["--more-epochs", "0"], "--more-epochs"),
+        (["--task-runner", "spark"], "--task-runner"),
+        (["--dask-address", "tcp://127.0.0.1:8786"], "--dask-address"),  # without --task-runner dask
+        (["--task-runner", "dask", "--dask-address", "localhost"], "--dask-address"),
     ],
 )
 def test_bad_options_fail_with_one_line(args, option):
@@ -71,6 +75,36 @@ def test_help_lists_every_option():
         "--data-dir",
     ]:
         assert option in out.stdout
+
+
+@pytest.mark.parametrize(
+    ("command", "expected"),
+    [
+        ("serve", ["--cron", "--timezone", "--name", "--more-epochs", "--task-runner", "--source"]),
+        ("runs", ["--limit", "--state"]),
+        ("retry", ["prefect flow-run retry ID", "retry [OPTIONS] ID"]),
+    ],
+)
+def test_orchestration_commands_explain_themselves(command, expected):
+    out = ganflow(command, "--help")
+    assert out.returncode == 0, out.stderr
+    for text in expected:
+        assert text in out.stdout
+
+
+@pytest.mark.parametrize(
+    ("args", "option"),
+    [
+        (["--cron", "0 25 * * *"], "--cron"),
+        (["--cron", "nightly"], "--cron"),
+        (["--cron", "0 2 * * *", "--timezone", "Mars/Base"], "--timezone"),
+    ],
+)
+def test_serve_refuses_a_bad_schedule_in_one_line(args, option):
+    out = ganflow("serve", *args)
+    assert out.returncode == 2
+    lines = out.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith(f"Error: Invalid value for '{option}'"), out.stderr
 
 
 def test_run_end_to_end_and_a_folder_without_usable_images(prefect_server, tiny_faces, tmp_path):

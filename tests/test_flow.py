@@ -94,8 +94,37 @@ def test_deleted_outputs_are_recomputed_not_returned_stale(params):
     assert (params.run_dir / "generator.keras").exists()
 
 
-def test_invalid_parameters_are_rejected_with_the_field_name(prefect_server):
+def test_more_epochs_trains_that_many_more_every_run(params):
+    nightly = params.model_copy(update={"more_epochs": 1})
+    first = ganflow(params=nightly)
+    second = ganflow(params=nightly)  # the same parameters, as a schedule passes them: not served from cache
+    assert first.steps_trained == second.steps_trained == 2 and second.states["train"] == "Completed"
+    assert [int(r.split(",")[0]) for r in (params.run_dir / "metrics.csv").read_text().splitlines()[1:]] == [1, 2]
+
+
+def test_invalid_parameters_are_rejected_with_the_field_name(prefect_server, tmp_path):
+    from prefect.exceptions import ParameterTypeError
+
     with pytest.raises(ValueError, match="size"):
         RunParams(size=30)
     with pytest.raises(ValueError, match="epochs"):
         RunParams(epochs=0)
+    with pytest.raises(ValueError, match=r"dask_address\n.*--task-runner dask"):
+        RunParams(dask_address="tcp://127.0.0.1:8786")
+    with pytest.raises(ValueError, match=r"dask_address\n.*not a Dask scheduler address"):
+        RunParams(task_runner="dask", dask_address="127.0.0.1:8786")
+    # Through the flow, as a deployment or the UI passes them: refused before any task, naming the field.
+    with pytest.raises(ParameterTypeError, match=r"params\.size: Input should be 28, 32 or 64"):
+        ganflow(params={"size": 30, "data_dir": str(tmp_path / "data")})
+    with pytest.raises(ParameterTypeError, match=r"params\.source: .*neither a known source"):
+        ganflow(params={"source": str(tmp_path / "missing"), "data_dir": str(tmp_path / "data")})
+    assert not (tmp_path / "data").exists()
+
+
+def test_the_default_parameters_resolve_where_the_run_starts(tmp_path, monkeypatch):
+    """The flow's default keeps its folders relative, so a deployment form never shows the deployer's paths."""
+    default = ganflow.parameters.properties["params"]["default"]
+    assert default["run_dir"] is None and default["data_dir"] == "data"
+    monkeypatch.chdir(tmp_path)
+    resolved = ganflow.validate_parameters({"params": RunParams.unresolved_defaults()})["params"]
+    assert resolved.data_dir == tmp_path / "data" and resolved.run_dir.parent == tmp_path / "runs"

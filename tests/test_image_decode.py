@@ -166,3 +166,12 @@ def test_a_bmp_bomb_is_refused_from_its_header():
     )
     with pytest.raises(Unusable, match="too many pixels"):
         checked_header(header, DecodeSettings(32, 3))
+
+
+def test_skip_details_do_not_carry_object_addresses():
+    """The manifest must be the same in every run: no `<... object at 0x...>` in a reason's detail."""
+    from tasks.image_decode import Unusable
+
+    assert Unusable("not a decodable image", "cannot identify image file <_io.BytesIO object at 0x7f8e58>").detail == (
+        "cannot identify image file <_io.BytesIO object>"
+    )

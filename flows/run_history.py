@@ -1,0 +1,85 @@
+"""Recent runs of the `ganflow` flow from the Prefect API, for `ganflow runs`.
+
+`prefect flow-run ls` lists every flow's runs without their deployment; this shows ganflow's only, newest
+first, with the deployment each came from, so the id to pass to `ganflow retry` is easy to pick.
+"""
+
+from dataclasses import dataclass
+from datetime import datetime
+
+FLOW_NAME = "ganflow"
+
+
+@dataclass(frozen=True)
+class RunRow:
+    id: str
+    name: str
+    deployment: str
+    state: str
+    started: datetime | None
+    seconds: float | None
+    message: str
+
+
+def recent_runs(limit: int = 10, states: tuple[str, ...] = ()) -> list[RunRow]:
+    """The newest `limit` runs (by expected start), optionally only those whose state type is in `states`."""
+    from prefect import get_client
+    from prefect.client.schemas.filters import (
+        DeploymentFilter,
+        DeploymentFilterId,
+        FlowFilter,
+        FlowFilterName,
+        FlowRunFilter,
+        FlowRunFilterState,
+        FlowRunFilterStateType,
+    )
+    from prefect.client.schemas.objects import StateType
+    from prefect.client.schemas.sorting import FlowRunSort
+
+    run_filter = None
+    if states:
+        state_types = [StateType(s.upper()) for s in states]
+        run_filter = FlowRunFilter(state=FlowRunFilterState(type=FlowRunFilterStateType(any_=state_types)))
+    with get_client(sync_client=True) as client:
+        runs = client.read_flow_runs(
+            flow_filter=FlowFilter(name=FlowFilterName(any_=[FLOW_NAME])),
+            flow_run_filter=run_filter,
+            sort=FlowRunSort.EXPECTED_START_TIME_DESC,
+            limit=limit,
+        )
+        ids = list({r.deployment_id for r in runs if r.deployment_id})
+        deployments = {}
+        if ids:
+            found = client.read_deployments(deployment_filter=DeploymentFilter(id=DeploymentFilterId(any_=ids)))
+            deployments = {d.id: d.name for d in found}
+    return [
+        RunRow(
+            id=str(r.id),
+            name=r.name,
+            deployment=deployments.get(r.deployment_id, "-") if r.deployment_id else "-",
+            state=r.state.name if r.state else "?",
+            started=r.start_time,
+            seconds=r.total_run_time.total_seconds() if r.total_run_time else None,
+            message=(r.state.message or "").splitlines()[0][:80] if r.state and r.state.message else "",
+        )
+        for r in runs
+    ]
+
+
+def format_runs(rows: list[RunRow]) -> str:
+    """Aligned plain-text columns: readable in a terminal, easy to grep and to copy an id from."""
+    header = ("ID", "NAME", "DEPLOYMENT", "STATE", "STARTED", "SECONDS", "MESSAGE")
+    table = [header] + [
+        (
+            r.id,
+            r.name,
+            r.deployment,
+            r.state,
+            r.started.strftime("%Y-%m-%d %H:%M:%S") if r.started else "-",
+            f"{r.seconds:.0f}" if r.seconds is not None else "-",
+            r.message,
+        )
+        for r in rows
+    ]
+    widths = [max(len(row[i]) for row in table) for i in range(len(header))]
+    return "\n".join("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip() for row in table)

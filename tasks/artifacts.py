@@ -1,0 +1,171 @@
+"""Prefect artifacts of a run: training progress, per-epoch metrics, the summary, and a link to the GIF.
+
+Each is keyed by the run folder's name, so the Prefect UI shows one history per run folder (a nightly
+deployment that continues the same folder adds a version each night). Outside a Prefect run, as when a
+step's plain function is called directly, every call here does nothing. A failure to publish is logged
+and never fails the step: the files on disk are the record, artifacts are the view.
+"""
+
+import json
+import re
+import time
+from pathlib import Path
+from typing import Any
+from uuid import UUID
+
+from tasks.progress import run_logger
+
+MAX_TABLE_ROWS = 1000  # the newest epochs; metrics.csv holds them all
+MAX_SKIPPED_LISTED = 20
+
+
+def in_prefect_run() -> bool:
+    from prefect.context import FlowRunContext, TaskRunContext
+
+    return FlowRunContext.get() is not None or TaskRunContext.get() is not None
+
+
+def artifact_key(run_dir: Path, kind: str) -> str:
+    """Prefect keys allow lowercase letters, digits and dashes only."""
+    slug = re.sub(r"[^a-z0-9-]+", "-", Path(run_dir).name.lower()).strip("-") or "run"
+    return f"ganflow-{slug[:80]}-{kind}"
+
+
+def _publish(what: str, create, **kwargs) -> UUID | None:
+    if not in_prefect_run():
+        return None
+    try:
+        return create(**kwargs)
+    except Exception as exc:  # the API is down or refused it: the run's files are still complete
+        run_logger().warning("could not publish the %s artifact: %s", what, exc)
+        return None
+
+
+class TrainingProgress:
+    """A progress artifact: percent of the steps to the target epoch, and the epoch; updated every few seconds."""
+
+    def __init__(self, run_dir: Path, total_steps: int, every_seconds: float = 5.0):
+        self.total, self.every, self.last = max(total_steps, 1), every_seconds, 0.0
+        self.key = artifact_key(run_dir, "training")
+        self.id: UUID | None = None
+
+    def update(self, step: int, epoch: int, epochs: int, force: bool = False) -> None:
+        now = time.monotonic()
+        if not force and now - self.last < self.every:
+            return
+        self.last = now
+        percent = round(min(100.0, 100.0 * step / self.total), 1)
+        description = f"epoch {epoch}/{epochs}, step {step}/{self.total}"
+        if self.id is None:
+            from prefect.artifacts import create_progress_artifact
+
+            self.id = _publish(
+                "progress", create_progress_artifact, progress=percent, key=self.key, description=description
+            )
+        else:
+            from prefect.artifacts import update_progress_artifact
+
+            _publish(
+                "progress", update_progress_artifact, artifact_id=self.id, progress=percent, description=description
+            )
+
+
+def publish_run_artifacts(summary_path: Path) -> None:
+    """The metrics table, the markdown summary and the GIF link, all read from the run's summary.json."""
+    if not in_prefect_run():
+        return
+    from prefect.artifacts import create_link_artifact, create_markdown_artifact, create_table_artifact
+
+    summary = json.loads(Path(summary_path).read_text())
+    run_dir = Path(summary_path).parent
+    rows = metrics_rows(Path(summary["outputs"]["metrics"]))
+    newest = f", the newest {MAX_TABLE_ROWS}" if len(rows) > MAX_TABLE_ROWS else ""
+    _publish(
+        "metrics table",
+        create_table_artifact,
+        table=rows[-MAX_TABLE_ROWS:] or [{"epoch": "none yet"}],
+        key=artifact_key(run_dir, "metrics"),
+        description=f"Per-epoch losses of {run_dir}{newest}",
+    )
+    _publish(
+        "summary",
+        create_markdown_artifact,
+        markdown=summary_markdown(summary, rows[-1] if rows else None, _skipped(summary)),
+        key=artifact_key(run_dir, "summary"),
+        description=f"What the run in {run_dir} did",
+    )
+    gif = Path(summary["outputs"]["gif"])
+    _publish(
+        "GIF link",
+        create_link_artifact,
+        link=gif.resolve().as_uri(),
+        link_text=str(gif),
+        key=artifact_key(run_dir, "gif"),
+        description="The progress GIF, one frame per epoch",
+    )
+
+
+def metrics_rows(path: Path) -> list[dict[str, Any]]:
+    """metrics.csv with numbers as numbers, for the table."""
+    import csv
+
+    if not path.exists():
+        return []
+    with open(path, newline="") as f:
+        return [{k: _number(v) for k, v in row.items()} for row in csv.DictReader(f)]
+
+
+def _number(text: str) -> Any:
+    for kind in (int, float):
+        try:
+            return kind(text)
+        except (TypeError, ValueError):
+            pass
+    return text
+
+
+def _skipped(summary: dict) -> list[dict[str, str]]:
+    try:
+        return json.loads(Path(summary["dataset"]["manifest"]).read_text()).get("skipped", [])
+    except (OSError, ValueError, KeyError):
+        return []
+
+
+def summary_markdown(summary: dict, last_metrics: dict | None, skipped: list[dict[str, str]]) -> str:
+    """The run at a glance: data, final losses, time per step, and where the outputs are."""
+    dataset, training, outputs = summary["dataset"], summary["training"], summary["outputs"]
+    lines = [
+        f"# ganflow run: `{Path(outputs['gif']).parent}`",
+        "",
+        "## Data",
+        f"- source: `{dataset['source']}`",
+        f"- images used: **{dataset['count']}**, skipped: **{dataset['skipped']}**",
+    ]
+    for item in skipped[:MAX_SKIPPED_LISTED]:
+        lines.append(f"  - `{item['file']}`: {item['reason']}")
+    if len(skipped) > MAX_SKIPPED_LISTED:
+        lines.append(f"  - ... and {len(skipped) - MAX_SKIPPED_LISTED} more, listed in `{dataset['manifest']}`")
+    lines += [
+        "",
+        "## Training",
+        f"- epochs: **{training['epochs']}**, total steps: {training['total_steps']}, "
+        f"trained this run: {training['steps_this_run']}",
+    ]
+    if last_metrics:
+        lines.append("- final epoch: " + ", ".join(f"{k} {v}" for k, v in last_metrics.items() if v != ""))
+    if quality := summary.get("quality"):
+        lines += ["", "## Quality", f"- final SWD x1e3: **{quality['swd']:.2f}** (lower is better)"]
+        if quality.get("best_epoch") is not None:
+            lines.append(f"- best epoch by SWD: **{quality['best_epoch']}** (its generator is `generator.keras`)")
+        lines.append(f"- full report: `{quality['report']}`")
+    lines += ["", "## Steps", "", "| step | state | seconds |", "| --- | --- | ---: |"]
+    lines += [f"| {name} | {s['state']} | {s['seconds']:.1f} |" for name, s in summary["steps"].items()]
+    lines += [
+        "",
+        "## Outputs",
+        f"- GIF: `{outputs['gif']}`",
+        f"- generator: `{outputs['generator']}`",
+        f"- metrics: `{outputs['metrics']}`",
+        f"- checkpoints: `{outputs['checkpoints']}`",
+    ]
+    return "\n".join(lines) + "\n"

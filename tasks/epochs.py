@@ -1,0 +1,37 @@
+"""How far a run that continues should train: the epochs its folder already holds, plus `--more-epochs`.
+
+A scheduled deployment runs with the same parameters every time; a fixed total (`--epochs`) would be
+reached once and then every later run would find nothing to do. `--more-epochs N` makes each run train N
+epochs past what the run folder holds. The target is computed once per flow run and cached by its id, so
+`prefect flow-run retry` of a failed night aims at that night's target instead of moving it on.
+"""
+
+import csv
+from pathlib import Path
+
+from prefect import task
+from prefect.cache_policies import INPUTS, RUN_ID
+
+from tasks.caching import RESULT_STORAGE
+
+
+def trained_epochs(run_dir: Path) -> int:
+    """Epochs finished in `run_dir`, as its metrics.csv records them; 0 for a new folder."""
+    try:
+        with open(Path(run_dir) / "metrics.csv", newline="") as f:
+            epochs = [int(row["epoch"]) for row in csv.DictReader(f)]
+    except (OSError, KeyError, ValueError):
+        return 0
+    return max(epochs, default=0)
+
+
+@task(
+    name="plan-epochs",
+    task_run_name="plan-epochs[{more_epochs} more]",
+    cache_policy=RUN_ID + INPUTS,
+    persist_result=True,
+    result_storage=RESULT_STORAGE,
+)
+def epoch_target(run_dir: Path, more_epochs: int, restart: bool = False) -> int:
+    """The total epochs this flow run trains to."""
+    return (0 if restart else trained_epochs(run_dir)) + more_epochs
