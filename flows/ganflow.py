@@ -93,6 +93,7 @@ def ganflow(params: RunParams = RunParams()) -> RunResult:  # noqa: B008 - Prefe
             "total_steps": model.steps,
             "steps_this_run": steps_trained,
             "runtime": model.runtime,
+            "extra_updates": model.extra_updates,
         },
         steps=steps,
         outputs={
