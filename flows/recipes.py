@@ -25,8 +25,9 @@ RECIPES: dict[str, Recipe] = {
     for r in (
         Recipe(
             "ganflow",
-            "the default: the DCGAN of the TensorFlow tutorial, tuned for small face sets on CPU",
-            "ganflow's own measurements on the built-in sample (README, 'Recipes')",
+            "the default: the TensorFlow tutorial's DCGAN with an EMA generator, best on small face sets on CPU",
+            "ganflow's own comparison on the built-in sample (README, 'Recipes')",
+            {"ema": 0.999},
         ),
         Recipe(
             "seed-jhayes14",
@@ -62,7 +63,7 @@ RECIPES: dict[str, Recipe] = {
         Recipe(
             "seed-ganhacks",
             "the 'GAN hacks' of the MNIST/CIFAR seed: one-sided soft labels, jittered labels, flipped labels",
-            "the MNIST/CIFAR seed project, after github.com/soumith/ganhacks (tricks 6 and 6b)",
+            "the MNIST/CIFAR seed project, after github.com/soumith/ganhacks ('use soft and noisy labels')",
             {"size": 32, "channels": 3, "label_smoothing": 0.9, "label_noise": 0.1, "flip_labels": 0.05},
         ),
         Recipe(

@@ -1,4 +1,4 @@
-"""DiffAugment (Zhao et al. 2020): the same random, differentiable augmentations on real and fake images.
+"""DiffAugment (Zhao et al. 2020): random, differentiable augmentations of every real and fake image D sees.
 
 D sees only augmented images, real and fake alike, and G's gradient flows back through the
 augmentation, so D cannot memorise a small training set (the seeds trained on about 400 faces)

@@ -51,18 +51,22 @@ def generator(cfg: GanConfig) -> keras.Model:
     return keras.Model(z, image_out()(x), name="generator")
 
 
-def discriminator(cfg: GanConfig) -> keras.Model:
+def _discriminator(cfg: GanConfig, steps: int, batchnorm: bool) -> keras.Model:
     image = keras.Input((cfg.size, cfg.size, cfg.channels), name="image")
     seeds = Seeds(cfg.seed + 1)
     x = image
-    for i in range(upsampling_steps(cfg.size)):
+    for i in range(steps):
         x = seeds.conv(cfg.d_filters * 2**i, 5, strides=2)(x)
-        if cfg.d_batchnorm and i > 0:
+        if batchnorm and i > 0:
             x = batch_norm(cfg.bn_momentum)(x)
         x = layers.LeakyReLU(cfg.leaky_alpha)(x)
         x = layers.Dropout(cfg.dropout, seed=cfg.seed + i)(x)
     x = layers.Flatten()(x)
     return keras.Model(image, logit(seeds)(x), name="discriminator")
+
+
+def discriminator(cfg: GanConfig) -> keras.Model:
+    return _discriminator(cfg, upsampling_steps(cfg.size), cfg.d_batchnorm)
 
 
 DCGAN64_STEPS = 4
@@ -88,12 +92,4 @@ def generator64(cfg: GanConfig) -> keras.Model:
 
 
 def discriminator64(cfg: GanConfig) -> keras.Model:
-    image = keras.Input((cfg.size, cfg.size, cfg.channels), name="image")
-    seeds = Seeds(cfg.seed + 1)
-    x = image
-    for i in range(DCGAN64_STEPS):
-        x = seeds.conv(cfg.d_filters * 2**i, 5, strides=2)(x)
-        x = layers.LeakyReLU(cfg.leaky_alpha)(x)
-        x = layers.Dropout(cfg.dropout, seed=cfg.seed + i)(x)
-    x = layers.Flatten()(x)
-    return keras.Model(image, logit(seeds)(x), name="discriminator")
+    return _discriminator(cfg, DCGAN64_STEPS, batchnorm=False)
