@@ -10,15 +10,26 @@ import click
 from pydantic import BaseModel, ValidationError
 from pydantic.fields import FieldInfo
 
-from flows.params import RunParams
+from flows.params import RunParams, resolve_options, tunable_names
+from flows.recipes import DEFAULT_RECIPE, RECIPES
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 
+def _literal(annotation) -> tuple | None:
+    """The choices of a `Literal[...]` annotation, also inside `... | None`."""
+    if typing.get_origin(annotation) is typing.Literal:
+        return typing.get_args(annotation)
+    for arg in typing.get_args(annotation):
+        if typing.get_origin(arg) is typing.Literal:
+            return typing.get_args(arg)
+    return None
+
+
 def _click_type(field: FieldInfo):
     annotation = field.annotation
-    if typing.get_origin(annotation) is typing.Literal:
-        return click.Choice([str(v) for v in typing.get_args(annotation)])
+    if choices := _literal(annotation):
+        return click.Choice([str(v) for v in choices])
     for kind in (int, float):
         if kind in (annotation, *typing.get_args(annotation)):
             return kind
@@ -27,18 +38,37 @@ def _click_type(field: FieldInfo):
     return str
 
 
-def model_options(model: type[BaseModel]):
-    """Decorate a command with one `--kebab-case` option per model field, defaults and help included."""
+def model_options(model: type[BaseModel], defaults: dict | None = None):
+    """Decorate a command with one `--kebab-case` option per model field, defaults and help included.
+
+    A field in `defaults` is passed on only when given (its click default is None, so the model can
+    tell), and its help shows the default from `defaults`; a `bool | None` one becomes `--x/--no-x`.
+    """
+    defaults = defaults or {}
 
     def decorate(command):
         for name, field in reversed(model.model_fields.items()):
             default = None if field.default is None else field.default
             flag = "--" + name.replace("_", "-")
             if field.annotation is bool:  # a switch: --dedupe / --no-dedupe
-                decls, kwargs = [f"{flag}/--no-{flag[2:]}", name], {"show_default": True}
+                option = click.option(
+                    f"{flag}/--no-{flag[2:]}", name, default=default, show_default=True, help=field.description
+                )
+            elif name in defaults:
+                shown = f"  [default: {defaults[name]}]" if defaults[name] is not None else ""
+                flags = f"{flag}/--no-{flag[2:]}" if field.annotation == bool | None else flag
+                kind = {} if field.annotation == bool | None else {"type": _click_type(field)}
+                option = click.option(flags, name, default=None, help=f"{field.description}{shown}", **kind)
             else:
-                decls, kwargs = [flag, name], {"type": _click_type(field), "show_default": default is not None}
-            command = click.option(*decls, default=default, help=field.description, **kwargs)(command)
+                option = click.option(
+                    flag,
+                    name,
+                    type=_click_type(field),
+                    default=default,
+                    show_default=default is not None,
+                    help=field.description,
+                )
+            command = option(command)
         return command
 
     return decorate
@@ -51,15 +81,17 @@ def build_params(model: type[BaseModel], options: dict) -> BaseModel:
         if value is None:
             continue
         field = model.model_fields[name]
-        if typing.get_origin(field.annotation) is typing.Literal:  # click gives the choice as text
-            value = next(v for v in typing.get_args(field.annotation) if str(v) == value)
+        if choices := _literal(field.annotation):  # click gives the choice as text
+            value = next(v for v in choices if str(v) == value)
         values[name] = value
     try:
         return model(**values)
     except ValidationError as exc:
         err = exc.errors()[0]
-        option = "--" + str(err["loc"][0]).replace("_", "-") if err["loc"] else "options"
         message = err["msg"].removeprefix("Value error, ")
+        if not err["loc"]:  # a check across options: its message names them
+            raise click.UsageError(message) from None
+        option = "--" + str(err["loc"][0]).replace("_", "-")
         raise click.BadParameter(message, param_hint=f"'{option}'") from None
 
 
@@ -73,8 +105,11 @@ def cli() -> None:
     """
 
 
+RUN_DEFAULTS = {name: value for name, value in resolve_options({}).items() if name in tunable_names()}
+
+
 @cli.command()
-@model_options(RunParams)
+@model_options(RunParams, RUN_DEFAULTS)
 def run(**options) -> None:
     """Run the whole pipeline and print where the progress GIF is.
 
@@ -100,7 +135,7 @@ def run(**options) -> None:
     help="Also run on this cron schedule, e.g. '0 2 * * *' for 02:00 every night. Without it: on demand only.",
 )
 @click.option("--timezone", default=None, help="Time zone of --cron, e.g. Europe/Berlin. Default: UTC.")
-@model_options(RunParams)
+@model_options(RunParams, RUN_DEFAULTS)
 def serve(name, cron, timezone, **options) -> None:
     """Serve the flow from this process: no work pool or worker needed (Ctrl-C stops it).
 
@@ -165,6 +200,22 @@ def retry(flow_run) -> None:
 
 
 @cli.command()
+def recipes() -> None:
+    """List the presets that --recipe names, with the options each sets.
+
+    Any option given on the command line beats the recipe's value, e.g.
+    `ganflow run --recipe seed-jhayes14 --epochs 50 --size 32`.
+    """
+    for recipe in RECIPES.values():
+        default = " (default)" if recipe.name == DEFAULT_RECIPE else ""
+        click.echo(f"{recipe.name}{default}: {recipe.summary}")
+        click.echo(f"    source: {recipe.source}")
+        settings = " ".join(f"--{k.replace('_', '-')} {v}" for k, v in recipe.settings.items())
+        click.echo(f"    sets: {settings or 'nothing: every option at its default'}")
+        click.echo("")
+
+
+@cli.command()
 @click.option(
     "--run-dir",
     type=click.Path(path_type=Path, exists=True, file_okay=False),
@@ -216,15 +267,16 @@ def generate(run_dir, model, checkpoint, num, out, seed, grid, interpolate, trun
     if checkpoint is not None and run_dir is None:
         raise click.UsageError("--checkpoint needs --run-dir (a checkpoint belongs to a run folder)")
     from tasks.errors import UserError
-    from tasks.generate import generate_images, interpolation_gif, load_generator
+    from tasks.generate import generate_images, interpolation_gif, latent_distribution, load_generator
 
     try:
         generator = load_generator(run_dir, model, checkpoint)
+        dist = latent_distribution(run_dir, model)
         if interpolate:
-            path = interpolation_gif(generator, out, num, interpolate, seed, truncation)
+            path = interpolation_gif(generator, out, num, interpolate, seed, truncation, dist)
             click.echo(f"Latent walk: {path}")
         else:
-            paths = generate_images(generator, out, num, seed, grid, truncation)
+            paths = generate_images(generator, out, num, seed, grid, truncation, dist)
             click.echo(f"Wrote {len(paths)} file(s) to {out}")
     except UserError as exc:
         raise click.ClickException(str(exc)) from None

@@ -121,6 +121,7 @@ def ganflow(params: RunParams = RunParams.unresolved_defaults()) -> RunResult:  
             "total_steps": model.steps,
             "steps_this_run": steps_trained,
             "runtime": model.runtime,
+            "extra_updates": model.extra_updates,
         },
         quality={"best_epoch": model.best_epoch, "swd": quality.swd, "report": quality.report},
         steps=steps,

@@ -2,29 +2,66 @@
 
 Prefect validates it before any task runs and renders it as a form in the UI; the CLI builds its
 options from the same fields, so help texts and defaults cannot drift apart.
+
+The options that shape the model and its training are "tunable": their field default is None, which
+means "not given", and validation resolves each to the value given, else the `--recipe`'s, else the
+option's fallback (in the field's schema, shown as the CLI default). So a recipe never overrides
+what a user asked for, and a resolved model reads the same however it was built.
 """
 
 import hashlib
 import json
 import re
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ByteSize, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
-from ganmodels.config import GanConfig
+from flows.recipes import DEFAULT_RECIPE, RECIPES, RecipeName
+from ganmodels.config import AUGMENTS, GanConfig
 from tasks.acquire import ARCHIVE_KINDS, parse_source
 from tasks.image_decode import DEFAULT_MAX_PIXELS, DEFAULT_MIN_SIDE
 from tasks.sources.archive import DEFAULT_MAX_BYTES, DEFAULT_MAX_ENTRIES
 from tasks.train_options import TrainOptions
 
 
+def tunable(fallback: Any, **kwargs: Any) -> Any:
+    """A field a recipe may set: None (not given) until validation resolves it; `fallback` if nobody sets it."""
+    return Field(None, json_schema_extra={"fallback": fallback}, **kwargs)
+
+
+def _fallback(name: str) -> Any:
+    extra = RunParams.model_fields[name].json_schema_extra
+    return extra["fallback"] if isinstance(extra, dict) and "fallback" in extra else None
+
+
+def tunable_names() -> list[str]:
+    return [n for n, f in RunParams.model_fields.items() if isinstance(f.json_schema_extra, dict)]
+
+
+def resolve_options(given: dict[str, Any]) -> dict[str, Any]:
+    """Given values (None means not given) over the recipe's settings over the fallbacks."""
+    recipe = RECIPES.get(given.get("recipe") or DEFAULT_RECIPE)
+    resolved = {n: _fallback(n) for n in tunable_names()}
+    resolved.update(recipe.settings if recipe else {})
+    resolved.update({k: v for k, v in given.items() if v is not None})
+    if resolved.get("noise_shape") is None:
+        resolved["noise_shape"] = "image" if resolved["arch"] == "convdense" else "vector"
+    if resolved.get("n_critic") is None:
+        resolved["n_critic"] = 5 if resolved["loss"] == "wgan-gp" else 1
+    return resolved
+
+
+def parse_augment(policies: str) -> tuple[str, ...]:
+    """'translation,cutout' -> ('translation', 'cutout'); 'none' or '' -> ()."""
+    items = [p.strip().lower() for p in policies.split(",") if p.strip()]
+    return () if items in ([], ["none"], ["off"]) else tuple(items)
+
+
 class RunParams(BaseModel):
     """Parameters of the `ganflow` flow."""
 
-    # Revalidate instances too: the flow's default is built unvalidated at import (see `unresolved_defaults`) and
-    # resolves its folders against the working directory of the run, not of whoever imported or deployed it.
-    model_config = ConfigDict(extra="forbid", revalidate_instances="always")
+    model_config = ConfigDict(extra="forbid")
 
     source: str = Field(
         "sample",
@@ -44,8 +81,12 @@ class RunParams(BaseModel):
     max_extract_entries: int = Field(
         DEFAULT_MAX_ENTRIES, ge=1, le=10**9, description="Most files and folders an archive may hold."
     )
-    size: Literal[28, 32, 64] = Field(32, description="Image side in pixels.")
-    channels: Literal[1, 3] = Field(3, description="1 for grayscale, 3 for RGB (gray sources are replicated).")
+    recipe: RecipeName = Field(
+        DEFAULT_RECIPE,
+        description="A named preset of the options below ('ganflow recipes' lists them); options you give beat it.",
+    )
+    size: Literal[28, 32, 64] | None = tunable(32, description="Image side in pixels.")
+    channels: Literal[1, 3] | None = tunable(3, description="1 for grayscale, 3 for RGB (gray sources are replicated).")
     crop: Literal["center", "celeba", "pad", "none"] = Field(
         "center",
         description="How to make images square: 'center' keeps the largest centred square; 'celeba' the "
@@ -62,7 +103,9 @@ class RunParams(BaseModel):
         description="Skip images whose header claims more pixels than this (decompression bombs), before decoding.",
     )
     workers: int = Field(0, ge=0, le=1024, description="Preprocessing processes; 0 uses every core.")
-    epochs: int = Field(300, ge=1, le=1_000_000, description="Total epochs; a rerun with more continues training.")
+    epochs: int | None = tunable(
+        300, ge=1, le=1_000_000, description="Total epochs; a rerun with more continues training."
+    )
     more_epochs: int | None = Field(
         None,
         ge=1,
@@ -70,8 +113,98 @@ class RunParams(BaseModel):
         description="Train this many epochs beyond those already in the run folder, instead of up to --epochs: "
         "a scheduled run with a fixed --run-dir then continues training every time it runs.",
     )
-    batch_size: int = Field(16, ge=1, le=8192, description="Images per training step.")
-    latent_dim: int = Field(100, ge=1, le=4096, description="Length of the generator's noise vector.")
+    batch_size: int | None = tunable(16, ge=1, le=8192, description="Images per training step.")
+    arch: Literal["dcgan", "dcgan64", "convdense", "mlp"] | None = tunable(
+        "dcgan",
+        description="Network pair: dcgan (TF tutorial DCGAN), dcgan64 (jhayes14's 64/32 px DCGAN, no BatchNorm "
+        "in D), convdense (conv then dense layers on image-shaped noise), mlp (two-layer MLP GAN).",
+    )
+    g_filters: int | None = tunable(
+        64, ge=1, le=4096, description="dcgan/dcgan64: filters of G's last hidden layer (doubling towards the input)."
+    )
+    d_filters: int | None = tunable(
+        64, ge=1, le=4096, description="dcgan/dcgan64: filters of D's first layer (doubling with depth)."
+    )
+    leaky_alpha: float | None = tunable(0.2, ge=0, le=1, description="Negative slope of the LeakyReLUs.")
+    dropout: float | None = tunable(0.3, ge=0, lt=1, description="Dropout rate in D (0 turns it off).")
+    bn_momentum: float | None = tunable(
+        0.99, gt=0, lt=1, description="Momentum of BatchNorm's running statistics (Keras' default 0.99)."
+    )
+    d_batchnorm: bool | None = tunable(
+        False, description="dcgan: BatchNorm in D too (not on its first layer). jhayes14 found it made D too strong."
+    )
+    width: float | None = tunable(
+        1.0,
+        gt=0,
+        le=4,
+        description="convdense: scale of every layer's width; 1 is the CelebA 28 px seed's size (about 28M/52M "
+        "parameters), 0.25 about 2M/3M and quick on CPU.",
+    )
+    hidden_units: int | None = tunable(512, ge=1, le=65536, description="mlp: units of the hidden layer of G and D.")
+    noise_shape: Literal["vector", "image"] | None = tunable(
+        None,
+        description="G's input: a latent vector (--latent-dim long), or image-shaped noise of size x size x "
+        "channels. Default: image for convdense, else vector.",
+    )
+    latent_dim: int | None = tunable(
+        100, ge=1, le=4096, description="Length of the latent vector; the 32 px seed suggested 100, 128 or 256."
+    )
+    latent_dist: Literal["normal", "uniform"] | None = tunable(
+        "normal", description="Distribution of the latents: standard normal, or uniform in [-1, 1]."
+    )
+    loss: Literal["bce", "lsgan", "hinge", "wgan-gp"] | None = tunable(
+        "bce",
+        description="GAN loss: bce (non-saturating), lsgan (least squares), hinge, or wgan-gp (Wasserstein "
+        "with gradient penalty; use with --n-critic).",
+    )
+    n_critic: int | None = tunable(
+        None, ge=1, le=100, description="D updates per G update, on the same batch. Default: 5 for wgan-gp, else 1."
+    )
+    gp_weight: float | None = tunable(10.0, ge=0, description="wgan-gp: weight of the gradient penalty.")
+    label_smoothing: float | None = tunable(
+        1.0,
+        gt=0,
+        le=1,
+        description="bce/lsgan: the label D learns for real images; below 1 (e.g. 0.9) is one-sided label smoothing.",
+    )
+    label_noise: float | None = tunable(
+        0.0,
+        ge=0,
+        lt=1,
+        description="bce/lsgan: jitter labels uniformly, real in [label - x, label] and fake in [0, x].",
+    )
+    flip_labels: float | None = tunable(
+        0.0, ge=0, lt=1, description="bce/lsgan: the fraction of D's labels swapped between real and fake."
+    )
+    optimizer: Literal["adam", "rmsprop"] | None = tunable("adam", description="Optimizer of both networks.")
+    lr_g: float | None = tunable(2e-4, gt=0, le=1, description="Learning rate of G.")
+    lr_d: float | None = tunable(2e-4, gt=0, le=1, description="Learning rate of D.")
+    beta1: float | None = tunable(0.5, ge=0, lt=1, description="Adam's beta_1 (momentum); the DCGAN paper's 0.5.")
+    beta2: float | None = tunable(0.999, ge=0, lt=1, description="Adam's beta_2; WGAN-GP used 0.9.")
+    d_pretrain_steps: int | None = tunable(
+        0, ge=0, le=10**7, description="Train D alone for the first N steps, before G starts learning."
+    )
+    balance_margin: float | None = tunable(
+        None,
+        ge=0,
+        description="jhayes14's rule: after each step, while D's loss per image exceeds G's by more than this, "
+        "train D again on the batch, and the other way round. Off unless given.",
+    )
+    balance_max_steps: int | None = tunable(
+        5, ge=0, le=1000, description="Most extra updates the balance rule gives a network per batch; 0 turns it off."
+    )
+    ema: float | None = tunable(
+        0.0,
+        ge=0,
+        lt=1,
+        description="Keep an exponential moving average of G's weights with this decay (e.g. 0.999) and use it "
+        "for samples, the GIF and generator.keras. 0 turns it off.",
+    )
+    diffaugment: str | None = tunable(
+        "none",
+        description="DiffAugment policies for D's real and fake images, comma-separated: color, translation, "
+        "cutout (e.g. translation,cutout); 'none' turns it off. Helps small data sets most.",
+    )
     seed: int = Field(0, ge=0, le=2**31 - 1, description="Seed for weights, shuffling and latents.")
     run_dir: Path | None = Field(
         None, description="Where this run's outputs go. Default: runs/<source>-<size>px-c<channels>-<settings hash>."
@@ -94,6 +227,10 @@ class RunParams(BaseModel):
     threads: int | None = Field(
         None, ge=1, le=1024, description="CPU threads for TensorFlow ops (pinned and recorded). Default: all cores."
     )
+    devices: int | None = Field(
+        None, ge=1, le=64, description="Devices to mirror training over. Default: all GPUs when there are several."
+    )
+
     eval_every: int = Field(
         1,
         ge=0,
@@ -106,9 +243,6 @@ class RunParams(BaseModel):
     inception_weights: Path | None = Field(
         None, description="InceptionV3 'no top' weights (.h5) for FID/KID; default: Keras' cache, else skipped."
     )
-    devices: int | None = Field(
-        None, ge=1, le=64, description="Devices to mirror training over. Default: all GPUs when there are several."
-    )
     task_runner: Literal["default", "dask"] = Field(
         "default",
         description="Where preprocessing runs: 'default' in the flow's own process; 'dask' in chunks on a Dask "
@@ -119,6 +253,23 @@ class RunParams(BaseModel):
         description="Scheduler address of an existing Dask cluster, e.g. tcp://10.0.0.5:8786 "
         "(with --task-runner dask).",
     )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _apply_recipe(cls, data: Any) -> Any:
+        if not isinstance(data, dict) or data.get("recipe", DEFAULT_RECIPE) not in RECIPES:
+            return data  # not a mapping, or an unknown recipe, which the field's validation reports
+        return resolve_options(data)
+
+    @field_validator("diffaugment")
+    @classmethod
+    def _known_policies(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        policies = parse_augment(value)
+        if unknown := [p for p in policies if p not in AUGMENTS]:
+            raise ValueError(f"unknown policy {unknown[0]!r}: give a comma list of {', '.join(AUGMENTS)}, or none")
+        return ",".join(policies) or "none"
 
     @field_validator("source")
     @classmethod
@@ -153,6 +304,12 @@ class RunParams(BaseModel):
 
     @model_validator(mode="after")
     def _resolve_dirs(self) -> "RunParams":
+        try:
+            self.gan_config()  # options that do not fit together stop here, with a message naming them
+        except ValueError as exc:
+            if settings := RECIPES[self.recipe].settings:
+                raise ValueError(f"{exc} (--recipe {self.recipe} sets: {', '.join(settings)})") from None
+            raise
         self.data_dir = self.data_dir.expanduser().resolve()
         if self.run_dir is None:
             self.run_dir = Path("runs") / self.default_run_name()
@@ -165,12 +322,40 @@ class RunParams(BaseModel):
         return cls.model_construct()
 
     def gan_config(self) -> GanConfig:
+        """The model and trajectory these options describe (0 turns EMA off, 0 extra steps the balance rule)."""
         return GanConfig(
             size=self.size,
             channels=self.channels,
+            arch=self.arch,
             latent_dim=self.latent_dim,
+            noise_shape=self.noise_shape,
+            latent_dist=self.latent_dist,
             batch_size=self.batch_size,
             seed=self.seed,
+            g_filters=self.g_filters,
+            d_filters=self.d_filters,
+            dropout=self.dropout,
+            leaky_alpha=self.leaky_alpha,
+            bn_momentum=self.bn_momentum,
+            d_batchnorm=self.d_batchnorm,
+            width=self.width,
+            hidden_units=self.hidden_units,
+            loss=self.loss,
+            n_critic=self.n_critic,
+            gp_weight=self.gp_weight,
+            label_smoothing=self.label_smoothing,
+            label_noise=self.label_noise,
+            flip_labels=self.flip_labels,
+            optimizer=self.optimizer,
+            lr_g=self.lr_g,
+            lr_d=self.lr_d,
+            beta1=self.beta1,
+            beta2=self.beta2,
+            d_pretrain_steps=self.d_pretrain_steps,
+            balance_margin=self.balance_margin if self.balance_max_steps else None,
+            balance_max_steps=self.balance_max_steps,
+            ema=self.ema or None,
+            diffaugment=parse_augment(self.diffaugment),
         )
 
     def train_options(self) -> TrainOptions:

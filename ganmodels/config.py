@@ -7,6 +7,14 @@ from dataclasses import dataclass
 
 SIZES = (28, 32, 64)
 CHANNELS = (1, 3)
+ARCHS = ("dcgan", "dcgan64", "convdense", "mlp")
+LOSSES = ("bce", "lsgan", "hinge", "wgan-gp")
+LABELLED_LOSSES = ("bce", "lsgan")  # the losses with real/fake targets that label tricks can change
+OPTIMIZERS = ("adam", "rmsprop")
+NOISE_SHAPES = ("vector", "image")
+LATENT_DISTS = ("normal", "uniform")
+AUGMENTS = ("color", "translation", "cutout")
+DCGAN64_SIZES = (32, 64)
 
 
 @dataclass(frozen=True)
@@ -14,31 +22,108 @@ class GanConfig:
     """What a run trains. Two runs with equal configs and seeds follow the same trajectory.
 
     `epochs` is deliberately absent: it says how long to train, not what, so a run can be
-    continued with a larger number.
+    continued with a larger number. Error messages name the CLI options, which carry the same names.
     """
 
     size: int = 32
     channels: int = 3
+    arch: str = "dcgan"
     latent_dim: int = 100
+    noise_shape: str = "vector"  # "image": the generator takes a size x size x channels noise tensor
+    latent_dist: str = "normal"
     batch_size: int = 32
-    lr: float = 2e-4
-    beta1: float = 0.5
     seed: int = 0
+    # Architecture knobs: filters for dcgan/dcgan64, width for convdense, hidden_units for mlp.
     g_filters: int = 64
     d_filters: int = 64
     dropout: float = 0.3
     leaky_alpha: float = 0.2
+    bn_momentum: float = 0.99
+    d_batchnorm: bool = False
+    width: float = 1.0
+    hidden_units: int = 512
+    # Loss and label tricks.
+    loss: str = "bce"
+    n_critic: int = 1  # D updates per G update
+    gp_weight: float = 10.0
+    label_smoothing: float = 1.0  # the real label D is trained towards (one-sided smoothing below 1)
+    label_noise: float = 0.0
+    flip_labels: float = 0.0
+    # Optimizers.
+    optimizer: str = "adam"
+    lr_g: float = 2e-4
+    lr_d: float = 2e-4
+    beta1: float = 0.5
+    beta2: float = 0.999
+    # Schedule, balance and the modern aids.
+    d_pretrain_steps: int = 0
+    balance_margin: float | None = None  # None: off
+    balance_max_steps: int = 5
+    ema: float | None = None  # decay of the generator's moving average; None: off
+    diffaugment: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
+        if isinstance(self.diffaugment, list | str):
+            object.__setattr__(self, "diffaugment", tuple(_split(self.diffaugment)))
+        for error in self._errors():
+            raise ValueError(error)
+
+    def _errors(self):
+        choices = {
+            "arch": ARCHS,
+            "loss": LOSSES,
+            "optimizer": OPTIMIZERS,
+            "noise_shape": NOISE_SHAPES,
+            "latent_dist": LATENT_DISTS,
+        }
         if self.size not in SIZES:
-            raise ValueError(f"size must be one of {SIZES}, not {self.size}")
+            yield f"size must be one of {SIZES}, not {self.size}"
         if self.channels not in CHANNELS:
-            raise ValueError(f"channels must be one of {CHANNELS}, not {self.channels}")
+            yield f"channels must be one of {CHANNELS}, not {self.channels}"
+        for name, allowed in choices.items():
+            if getattr(self, name) not in allowed:
+                yield f"--{_opt(name)} must be one of {', '.join(allowed)}, not {getattr(self, name)!r}"
         if self.latent_dim < 1 or self.batch_size < 1:
-            raise ValueError("latent_dim and batch_size must be positive")
+            yield "latent_dim and batch_size must be positive"
+        if unknown := [a for a in self.diffaugment if a not in AUGMENTS]:
+            yield f"--diffaugment: unknown policy {unknown[0]!r}; use a comma list of {', '.join(AUGMENTS)}"
+        if self.arch == "dcgan64" and self.size not in DCGAN64_SIZES:
+            yield f"--arch dcgan64 is the 64 px (or 32 px) jhayes14 DCGAN; use --size 64 or 32, not {self.size}"
+        if self.arch == "dcgan64" and self.d_batchnorm:
+            yield "--arch dcgan64 has no BatchNorm in D by design; use --arch dcgan for --d-batchnorm"
+        if self.arch == "convdense" and self.noise_shape != "image":
+            yield "--arch convdense convolves image-shaped noise; use --noise-shape image"
+        if self.loss not in LABELLED_LOSSES and (self.label_smoothing != 1.0 or self.label_noise or self.flip_labels):
+            yield (
+                f"--label-smoothing, --label-noise and --flip-labels change D's targets, which --loss {self.loss} "
+                f"does not have; use them with --loss {' or '.join(LABELLED_LOSSES)}"
+            )
+        if self.loss == "wgan-gp" and self.d_batchnorm:
+            yield "--loss wgan-gp penalises each sample's gradient, which BatchNorm in D mixes; drop --d-batchnorm"
+        if self.label_noise and self.label_noise >= self.label_smoothing:
+            yield "--label-noise must stay below the real label (--label-smoothing), or real and fake targets meet"
+
+    @property
+    def latent_shape(self) -> tuple[int, ...]:
+        """The shape of one generator input: a vector, or an image-shaped noise tensor."""
+        if self.noise_shape == "image":
+            return (self.size, self.size, self.channels)
+        return (self.latent_dim,)
 
     def to_dict(self) -> dict:
-        return dataclasses.asdict(self)
+        data = dataclasses.asdict(self)
+        data["diffaugment"] = list(self.diffaugment)
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "GanConfig":
+        """A config recorded by any ganflow version: unknown keys are dropped, a single `lr` is split."""
+        known = {f.name for f in dataclasses.fields(cls)}
+        values = {k: v for k, v in data.items() if k in known}
+        if "lr" in data:
+            values.setdefault("lr_g", data["lr"])
+            values.setdefault("lr_d", data["lr"])
+        return cls(**values)
 
     def fingerprint(self) -> str:
         """A short stable hash of every field: equal fingerprints follow the same trajectory."""
@@ -49,7 +134,30 @@ class GanConfig:
         return {k: v for k, v in self.to_dict().items() if k in ARCHITECTURE_FIELDS}
 
 
-ARCHITECTURE_FIELDS = ("size", "channels", "latent_dim", "g_filters", "d_filters")
+# What the checkpoint's variables depend on. Everything else (dropout, alpha, momentum, learning rates,
+# loss, tricks, EMA on or off) can change between a run and its resume.
+ARCHITECTURE_FIELDS = (
+    "size",
+    "channels",
+    "arch",
+    "latent_dim",
+    "noise_shape",
+    "g_filters",
+    "d_filters",
+    "d_batchnorm",
+    "width",
+    "hidden_units",
+    "optimizer",
+)
+
+
+def _opt(name: str) -> str:
+    return name.replace("_", "-")
+
+
+def _split(policies: str | list) -> list[str]:
+    items = policies.split(",") if isinstance(policies, str) else policies
+    return [p.strip() for p in items if p.strip()]
 
 
 def _digest(data: dict) -> str:

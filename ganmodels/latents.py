@@ -3,19 +3,29 @@
 import numpy as np
 
 
-def sample_latents(count: int, dim: int, seed: int, truncation: float | None = None) -> np.ndarray:
-    """Standard normal latents; with `truncation` t, entries with |z| > t are redrawn until none remain.
+def draw_latents(rng: np.random.Generator, count: int, shape: tuple[int, ...], dist: str = "normal") -> np.ndarray:
+    """`count` latents of `shape` from the distribution the generator was trained on."""
+    if dist == "uniform":
+        return rng.uniform(-1.0, 1.0, (count, *shape)).astype(np.float32)
+    return rng.standard_normal((count, *shape)).astype(np.float32)
+
+
+def sample_latents(
+    count: int, shape: int | tuple[int, ...], seed: int, truncation: float | None = None, dist: str = "normal"
+) -> np.ndarray:
+    """Seeded latents; with `truncation` t, entries with |z| > t are redrawn until none remain.
 
     Truncation trades variety for fidelity: smaller t gives more typical, cleaner faces.
     """
+    shape = (shape,) if isinstance(shape, int) else tuple(shape)
     rng = np.random.default_rng(seed)
-    z = rng.standard_normal((count, dim))
+    z = draw_latents(rng, count, shape, dist)
     if truncation is not None:
         if truncation <= 0:
             raise ValueError("truncation must be positive")
         while (outside := np.abs(z) > truncation).any():
-            z[outside] = rng.standard_normal(int(outside.sum()))
-    return z.astype(np.float32)
+            z[outside] = draw_latents(rng, int(outside.sum()), (), dist)
+    return z
 
 
 def slerp(a: np.ndarray, b: np.ndarray, t: float) -> np.ndarray:

@@ -1,5 +1,17 @@
-"""The non-saturating GAN loss on logits (Goodfellow et al. 2014, as in the DCGAN paper)."""
+"""Every GAN loss on D's logits, the label tricks of "GAN hacks", and the WGAN-GP gradient penalty.
 
+- bce: non-saturating binary cross-entropy (Goodfellow et al. 2014, as in the DCGAN paper).
+- lsgan: least squares towards the labels (Mao et al. 2017): gradients that do not vanish far from them.
+- hinge: D's margin loss, G raises D's score (Lim & Ye 2017; SAGAN, BigGAN).
+- wgan-gp: the critic's Wasserstein estimate plus a penalty that keeps its gradient norm near 1
+  on points between real and fake images (Gulrajani et al. 2017).
+
+D's targets (bce and lsgan only) come from `d_labels`: one-sided smoothing, uniform jitter and
+random flips, drawn from a stateless seed so a resumed run draws the same labels.
+"""
+
+from ganmodels.config import GanConfig
+from ganmodels.streams import Rows
 from ganmodels.tf import tf
 
 
@@ -7,11 +19,61 @@ def _bce(labels, logits):
     return tf.reduce_mean(tf.nn.sigmoid_cross_entropy_with_logits(labels=labels, logits=logits))
 
 
-def discriminator_loss(real_logits, fake_logits):
-    """D learns to call real images 1 and generated ones 0."""
-    return _bce(tf.ones_like(real_logits), real_logits) + _bce(tf.zeros_like(fake_logits), fake_logits)
+def _mse(labels, logits):
+    return 0.5 * tf.reduce_mean(tf.square(logits - labels))
 
 
-def generator_loss(fake_logits):
-    """G maximises log D(G(z)) rather than minimising log(1 - D(G(z))): strong gradients early on."""
-    return _bce(tf.ones_like(fake_logits), fake_logits)
+def d_labels(config: GanConfig, rows: Rows, seed):
+    """(real targets, fake targets) for D, (count, 1) each, with the configured smoothing, jitter and flips."""
+    shape = (rows.count, 1)
+    real = tf.fill(shape, tf.constant(config.label_smoothing, tf.float32))
+    fake = tf.zeros(shape, tf.float32)
+    seeds = tf.random.experimental.stateless_split(seed, 4) if config.label_noise or config.flip_labels else None
+    if config.label_noise:
+        real -= rows.uniform((1,), seeds[0], 0.0, config.label_noise)
+        fake += rows.uniform((1,), seeds[1], 0.0, config.label_noise)
+    if config.flip_labels:
+        flip_real = rows.uniform((1,), seeds[2]) < config.flip_labels
+        flip_fake = rows.uniform((1,), seeds[3]) < config.flip_labels
+        # A flipped real image gets a fake target, and a flipped fake image a real one.
+        real, fake = tf.where(flip_real, fake, real), tf.where(flip_fake, real, fake)
+    return real, fake
+
+
+def discriminator_loss(loss: str, real_logits, fake_logits, real_labels=None, fake_labels=None):
+    """D's loss; lower means D tells real from fake better. Labels default to 1 (real) and 0 (fake)."""
+    if real_labels is None:
+        real_labels, fake_labels = tf.ones_like(real_logits), tf.zeros_like(fake_logits)
+    if loss == "bce":
+        return _bce(real_labels, real_logits) + _bce(fake_labels, fake_logits)
+    if loss == "lsgan":
+        return _mse(real_labels, real_logits) + _mse(fake_labels, fake_logits)
+    if loss == "hinge":
+        return tf.reduce_mean(tf.nn.relu(1.0 - real_logits)) + tf.reduce_mean(tf.nn.relu(1.0 + fake_logits))
+    if loss == "wgan-gp":
+        return tf.reduce_mean(fake_logits) - tf.reduce_mean(real_logits)
+    raise ValueError(f"unknown loss {loss!r}")
+
+
+def generator_loss(loss: str, fake_logits):
+    """G's loss on D's logits for its images."""
+    if loss == "bce":
+        # G maximises log D(G(z)) rather than minimising log(1 - D(G(z))): strong gradients early on.
+        return _bce(tf.ones_like(fake_logits), fake_logits)
+    if loss == "lsgan":
+        return _mse(tf.ones_like(fake_logits), fake_logits)
+    if loss in ("hinge", "wgan-gp"):
+        return -tf.reduce_mean(fake_logits)
+    raise ValueError(f"unknown loss {loss!r}")
+
+
+def gradient_penalty(discriminator, real, fake, rows: Rows, seed):
+    """Mean of (||grad D(x)|| - 1)^2 at random points x on the lines between real and fake images."""
+    eps = rows.uniform((1, 1, 1), seed)
+    mixed = eps * real + (1.0 - eps) * fake
+    with tf.GradientTape() as tape:
+        tape.watch(mixed)
+        logits = tf.cast(discriminator(mixed, training=True), tf.float32)
+    grads = tf.cast(tape.gradient(logits, mixed), tf.float32)
+    norms = tf.sqrt(tf.reduce_sum(tf.square(grads), axis=[1, 2, 3]) + 1e-12)
+    return tf.reduce_mean(tf.square(norms - 1.0))

@@ -1,21 +1,38 @@
-"""One compiled DCGAN update: G runs forward once, and D and G both step on that batch.
+"""Compiled GAN updates: the step every batch gets, and the extra D-only and G-only updates.
 
-This replaces the Keras-2 hobby loop (`D.train_on_batch`, then a stacked frozen-D model), which
-runs G twice per batch, dispatches op by op, and silently stops training D under Keras 3.
+The step replaces the Keras-2 hobby loop (`D.train_on_batch`, then a stacked frozen-D model), which
+runs G twice per batch, dispatches op by op, and silently stops training D under Keras 3. In one
+`tf.function` it makes `n_critic - 1` D-only updates (WGAN-GP's critic iterations, fresh latents
+each), then the main update: G runs forward once and D and G both step on that batch, each from
+the same forward pass. DiffAugment, label tricks and the gradient penalty are TF ops inside it.
 
-Latent vectors are a pure function of (seed, global step), so a resumed run draws exactly the
-vectors the uninterrupted run would have, with no random-generator state to save, and every
-replica of a mirrored run takes its own slice of the same global batch.
+The D-only and G-only updates are separate compiled functions, used by D pre-training and the
+balance rule in a Python loop around the step, so the step itself has no data-dependent branches
+(which a mirrored strategy cannot synchronise inside).
+
+Every random draw is stateless (see `ganmodels.streams`), so a resumed run repeats it exactly.
 """
 
 from dataclasses import dataclass
 
 import numpy as np
 
-from ganmodels.config import GanConfig
-from ganmodels.losses import discriminator_loss, generator_loss
+from ganmodels.augment import diff_augment
+from ganmodels.config import LABELLED_LOSSES, GanConfig
+from ganmodels.ema import update_ema
+from ganmodels.losses import d_labels, discriminator_loss, generator_loss, gradient_penalty
 from ganmodels.networks import build_discriminator, build_generator
 from ganmodels.runtime import Runtime, distribution_strategy, dtype_policy
+from ganmodels.streams import (
+    FAKE_AUGMENT,
+    LABELS,
+    MAIN_PASS,
+    PENALTY,
+    REAL_AUGMENT,
+    Rows,
+    step_latents,
+    step_seed,
+)
 from ganmodels.tf import keras, tf
 
 
@@ -29,15 +46,15 @@ def to_uint8(images) -> np.ndarray:
     return np.clip(np.rint((np.asarray(images, np.float32) + 1.0) * 127.5), 0, 255).astype(np.uint8)
 
 
-def step_latents(config: GanConfig, step, batch_size):
-    """The latent batch of global step `step`: the same in every run, process and device layout."""
-    seed = tf.stack([tf.cast(config.seed, tf.int64), tf.cast(step, tf.int64)])
-    return tf.random.stateless_normal((batch_size, config.latent_dim), seed=seed)
+def build_optimizer(config: GanConfig, learning_rate: float) -> keras.optimizers.Optimizer:
+    if config.optimizer == "rmsprop":
+        return keras.optimizers.RMSprop(learning_rate)
+    return keras.optimizers.Adam(learning_rate, beta_1=config.beta1, beta_2=config.beta2)
 
 
 @dataclass
 class GanModels:
-    """The two networks and their optimizers, built for one config under one strategy."""
+    """The two networks, their optimizers and the optional EMA generator, built under one strategy."""
 
     config: GanConfig
     generator: keras.Model
@@ -45,6 +62,7 @@ class GanModels:
     g_optimizer: keras.optimizers.Optimizer
     d_optimizer: keras.optimizers.Optimizer
     strategy: tf.distribute.Strategy
+    ema_generator: keras.Model | None = None
 
     @classmethod
     def build(cls, config: GanConfig, runtime: Runtime | None = None) -> "GanModels":
@@ -53,49 +71,100 @@ class GanModels:
         keras.utils.set_random_seed(config.seed)
         with strategy.scope(), dtype_policy(runtime.policy()):
             g, d = build_generator(config), build_discriminator(config)
-            g_opt = keras.optimizers.Adam(config.lr, beta_1=config.beta1)
-            d_opt = keras.optimizers.Adam(config.lr, beta_1=config.beta1)
+            # Built from the same seeds, so it starts equal to G.
+            ema = build_generator(config) if config.ema is not None else None
+            g_opt = build_optimizer(config, config.lr_g)
+            d_opt = build_optimizer(config, config.lr_d)
             # Build the slot variables now, so a checkpoint restores into them instead of deferring.
             g_opt.build(g.trainable_variables)
             d_opt.build(d.trainable_variables)
-        return cls(config, g, d, g_opt, d_opt, strategy)
+        return cls(config, g, d, g_opt, d_opt, strategy, ema)
+
+    @property
+    def sampler(self) -> keras.Model:
+        """The generator whose images a run shows and saves: the EMA one when it exists."""
+        return self.ema_generator if self.ema_generator is not None else self.generator
 
     def generate(self, z) -> np.ndarray:
-        """Images in [-1, 1] for latent vectors `z`, in inference mode."""
-        return np.asarray(self.generator(np.asarray(z, np.float32), training=False), np.float32)
+        """Images in [-1, 1] for latents `z` from the sampling generator, in inference mode."""
+        return np.asarray(self.sampler(np.asarray(z, np.float32), training=False), np.float32)
 
 
 class TrainStep:
-    """A compiled callable: train both networks on one uint8 batch at global step `step`."""
+    """Compiled callables that train on one uint8 batch at global step `step` and return [d_loss, g_loss]."""
 
     def __init__(self, models: GanModels, jit: bool = False):
         self.models = models
-        self.compiled = tf.function(self._step, jit_compile=jit, reduce_retracing=True)
 
-    def _replica_step(self, batch_uint8, step):
-        m = self.models
-        ctx = tf.distribute.get_replica_context()
-        replicas = ctx.num_replicas_in_sync
-        real = scale_images(batch_uint8)
-        local = tf.shape(real)[0]
-        z = step_latents(m.config, step, local * replicas)[ctx.replica_id_in_sync_group * local :][:local]
+        def compile_(fn):
+            return tf.function(fn, jit_compile=jit, reduce_retracing=True)
+
+        self.compiled = compile_(self._step)
+        self.compiled_d = compile_(self._d_step)
+        self.compiled_g = compile_(self._g_step)
+
+    def _pass(self, real, rows: Rows, step, pass_index, latent_pass: int, train_d: bool, train_g: bool):
+        """One forward pass of G and D on the batch, then the asked-for updates; this replica's losses."""
+        m, cfg = self.models, self.models.config
+        replicas = tf.distribute.get_replica_context().num_replicas_in_sync
+        z = step_latents(cfg, step, rows, latent_pass)
         with tf.GradientTape() as g_tape, tf.GradientTape() as d_tape:
             fake = m.generator(z, training=True)
-            real_logits = m.discriminator(real, training=True)
-            fake_logits = m.discriminator(fake, training=True)
+            real_seen = diff_augment(real, cfg.diffaugment, step_seed(cfg, step, pass_index, REAL_AUGMENT), rows)
+            fake_seen = diff_augment(fake, cfg.diffaugment, step_seed(cfg, step, pass_index, FAKE_AUGMENT), rows)
+            real_logits = m.discriminator(real_seen, training=True)
+            fake_logits = m.discriminator(fake_seen, training=True)
+            labels = (
+                d_labels(cfg, rows, step_seed(cfg, step, pass_index, LABELS)) if cfg.loss in LABELLED_LOSSES else ()
+            )
+            d_loss = discriminator_loss(cfg.loss, real_logits, fake_logits, *labels)
+            if cfg.loss == "wgan-gp" and train_d:
+                seed = step_seed(cfg, step, pass_index, PENALTY)
+                d_loss += cfg.gp_weight * gradient_penalty(m.discriminator, real_seen, fake_seen, rows, seed)
             # Each replica's mean, scaled so the all-reduced SUM of gradients is the global mean.
-            d_loss = discriminator_loss(real_logits, fake_logits) / replicas
-            g_loss = generator_loss(fake_logits) / replicas
-        d_vars, g_vars = m.discriminator.trainable_variables, m.generator.trainable_variables
-        m.d_optimizer.apply_gradients(zip(d_tape.gradient(d_loss, d_vars), d_vars, strict=True))
-        m.g_optimizer.apply_gradients(zip(g_tape.gradient(g_loss, g_vars), g_vars, strict=True))
+            d_loss, g_loss = d_loss / replicas, generator_loss(cfg.loss, fake_logits) / replicas
+        if train_d:
+            d_vars = m.discriminator.trainable_variables
+            m.d_optimizer.apply_gradients(zip(d_tape.gradient(d_loss, d_vars), d_vars, strict=True))
+        if train_g:
+            g_vars = m.generator.trainable_variables
+            m.g_optimizer.apply_gradients(zip(g_tape.gradient(g_loss, g_vars), g_vars, strict=True))
         return tf.stack([d_loss, g_loss])
 
+    def _replica(self, batch_uint8, step, pass_index, train_d: bool, train_g: bool, critic_passes: int = 0):
+        ctx = tf.distribute.get_replica_context()
+        real = scale_images(batch_uint8)
+        local = tf.shape(real)[0]
+        rows = Rows(ctx.replica_id_in_sync_group * local, local, local * ctx.num_replicas_in_sync)
+        for k in range(1, critic_passes + 1):
+            self._pass(real, rows, step, k, k, train_d=True, train_g=False)
+        return self._pass(real, rows, step, pass_index, MAIN_PASS, train_d, train_g)
+
+    def _run(self, batch_uint8, step, pass_index, train_d: bool, train_g: bool, critic_passes: int = 0):
+        m = self.models
+        args = (batch_uint8, step, pass_index, train_d, train_g, critic_passes)
+        losses = m.strategy.reduce(tf.distribute.ReduceOp.SUM, m.strategy.run(self._replica, args=args), axis=None)
+        if train_g and m.ema_generator is not None:
+            update_ema(m.ema_generator, m.generator, m.config.ema, step)
+        return losses
+
     def _step(self, batch_uint8, step):
-        strategy = self.models.strategy
-        per_replica = strategy.run(self._replica_step, args=(batch_uint8, step))
-        return strategy.reduce(tf.distribute.ReduceOp.SUM, per_replica, axis=None)
+        return self._run(batch_uint8, step, MAIN_PASS, True, True, self.models.config.n_critic - 1)
+
+    def _d_step(self, batch_uint8, step, pass_index):
+        return self._run(batch_uint8, step, pass_index, True, False)
+
+    def _g_step(self, batch_uint8, step, pass_index):
+        return self._run(batch_uint8, step, pass_index, False, True)
 
     def __call__(self, batch_uint8, step) -> tf.Tensor:
-        """The global [d_loss, g_loss] of this step."""
+        """The step every batch gets: critic passes, then D and G on one forward pass. Global losses."""
         return self.compiled(batch_uint8, tf.convert_to_tensor(step, tf.int64))
+
+    def d_only(self, batch_uint8, step, pass_index: int) -> tf.Tensor:
+        """One more D update on the batch (pre-training, balance); G's loss is measured, not trained."""
+        return self.compiled_d(batch_uint8, tf.convert_to_tensor(step, tf.int64), tf.constant(pass_index, tf.int64))
+
+    def g_only(self, batch_uint8, step, pass_index: int) -> tf.Tensor:
+        """One more G update on the batch (balance); D's loss is measured, not trained."""
+        return self.compiled_g(batch_uint8, tf.convert_to_tensor(step, tf.int64), tf.constant(pass_index, tf.int64))

@@ -48,23 +48,29 @@ def real_subset(images: np.ndarray, count: int, seed: int = EVAL_SEED) -> np.nda
     return np.asarray(images[pick])
 
 
-def generated(generator, count: int, seed: int = EVAL_SEED, batch: int = 256) -> np.ndarray:
-    """`count` uint8 images from fixed latents, in inference mode."""
-    z = sample_latents(count, generator.input_shape[-1], seed)
+def generated(generator, count: int, dist: str = "normal", seed: int = EVAL_SEED, batch: int = 256) -> np.ndarray:
+    """`count` uint8 images from fixed latents of the generator's input shape and distribution."""
+    z = sample_latents(count, tuple(generator.input_shape[1:]), seed, dist=dist)
     return np.concatenate([to_uint8(generator(z[i : i + batch], training=False)) for i in range(0, count, batch)])
 
 
-def epoch_scores(real: np.ndarray, generator) -> dict[str, float]:
+def epoch_scores(real: np.ndarray, generator, dist: str = "normal") -> dict[str, float]:
     """The cheap per-epoch figures: SWD (mean over levels) and NDB/JS."""
-    fake = generated(generator, len(real))
+    fake = generated(generator, len(real), dist)
     bins = ndb_js(real, fake, bins=min(20, max(2, len(real) // 10)))
     return {"swd": round(swd(real, fake)["mean"], 4), "ndb": bins["ndb"], "js": round(bins["js"], 5)}
 
 
-def full_evaluation(generator, images: np.ndarray, count: int = FULL_SUBSET, inception_weights: Path | None = None):
+def full_evaluation(
+    generator,
+    images: np.ndarray,
+    count: int = FULL_SUBSET,
+    inception_weights: Path | None = None,
+    dist: str = "normal",
+):
     """Every metric, on `count` real and generated images; returns (report, fake images, closest pairs)."""
     real = real_subset(images, count)
-    fake = generated(generator, len(real))
+    fake = generated(generator, len(real), dist)
     copies = memorization(fake, images)
     report = {
         "images": len(real),
@@ -126,8 +132,11 @@ def evaluate_generator(
     name: str = "evaluation",
 ) -> Evaluation:
     """Full evaluation of `generator` against the training array; writes `<name>.json` and `nearest.png`."""
+    from tasks.generate import latent_distribution
+
     images = np.load(npy, mmap_mode="r")
-    report, fake, closest = full_evaluation(generator, images, count, inception_weights)
+    dist = latent_distribution(run_dir)
+    report, fake, closest = full_evaluation(generator, images, count, inception_weights, dist)
     nearest = nearest_picture(fake, images, closest, Path(run_dir) / "nearest.png")
     path = write_json(Path(run_dir) / f"{name}.json", report)
     return Evaluation(path, nearest, report["swd"]["mean"])
@@ -185,10 +194,10 @@ class QualityMonitor:
     CheckpointManager holding that epoch's full training state, so a resumed run keeps its champion.
     """
 
-    def __init__(self, run_dir: Path, images: np.ndarray, checkpoint, eval_every: int):
+    def __init__(self, run_dir: Path, images: np.ndarray, checkpoint, eval_every: int, dist: str = "normal"):
         from ganmodels.tf import tf
 
-        self.run_dir, self.eval_every = Path(run_dir), eval_every
+        self.run_dir, self.eval_every, self.dist = Path(run_dir), eval_every, dist
         self.real = real_subset(images, TRAINING_SUBSET) if eval_every else None
         best_dir = self.run_dir / "checkpoints" / "best"
         self.best_file = best_dir / "best.json"
@@ -200,7 +209,8 @@ class QualityMonitor:
         """Scores for this epoch (empty when not due) and whether it is the new best."""
         from ganmodels.tf import tf
 
-        scores = epoch_scores(self.real, generator) if self.eval_every and epoch % self.eval_every == 0 else {}
+        due = self.eval_every and epoch % self.eval_every == 0
+        scores = epoch_scores(self.real, generator, self.dist) if due else {}
         improved = bool(scores) and self.best.offer(epoch, scores["swd"])
         if improved:
             self.best_manager.save(checkpoint_number=epoch)

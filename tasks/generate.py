@@ -41,18 +41,38 @@ def _checkpoint_prefix(ckpt_dir: Path, which: str) -> str:
     return str(path)
 
 
+def _recorded(run_dir: Path) -> dict | None:
+    config_file = Path(run_dir) / "checkpoints" / "config.json"
+    return json.loads(config_file.read_text()) if config_file.exists() else None
+
+
 def generator_from_checkpoint(run_dir: Path, which: str) -> keras.Model:
-    """Rebuild the generator from the run's recorded config and load only its weights."""
-    config_file = run_dir / "checkpoints" / "config.json"
-    if not config_file.exists():
+    """Rebuild the generator from the run's recorded config and load only its weights.
+
+    A run with EMA samples from its EMA generator, so that is the one loaded, as in generator.keras.
+    """
+    recorded = _recorded(run_dir)
+    if recorded is None:
         raise UserError(f"--run-dir {run_dir}: no checkpoints/config.json; is it a ganflow run folder?")
-    recorded = json.loads(config_file.read_text())
     prefix = _checkpoint_prefix(run_dir / "checkpoints", which)
     precision = recorded.get("runtime", {}).get("precision", "fp32")
+    config = GanConfig.from_dict(recorded["config"])
     with dtype_policy("mixed_bfloat16" if precision == "bf16" else "float32"):
-        generator = build_generator(GanConfig(**recorded["config"]))
-    tf.train.Checkpoint(generator=generator).restore(prefix).expect_partial()
+        generator = build_generator(config)
+    saved = {name.split("/")[0] for name, _ in tf.train.list_variables(prefix)}
+    key = "ema_generator" if config.ema is not None and "ema_generator" in saved else "generator"
+    tf.train.Checkpoint(**{key: generator}).restore(prefix).expect_partial()
     return generator
+
+
+def latent_distribution(run_dir: Path | None = None, model: Path | None = None) -> str:
+    """The latent distribution the generator was trained on, from its run folder; normal if unknown.
+
+    A `--model` file inside a run folder (its generator.keras) finds the run's config beside it.
+    """
+    folder = Path(run_dir) if run_dir is not None else Path(model).parent
+    recorded = _recorded(folder)
+    return recorded.get("config", {}).get("latent_dist", "normal") if recorded else "normal"
 
 
 def load_generator(run_dir: Path | None = None, model: Path | None = None, checkpoint: str | None = None):
@@ -72,11 +92,21 @@ def _render(generator, z: np.ndarray, batch: int = 256) -> np.ndarray:
     return np.concatenate([to_uint8(generator(z[i : i + batch], training=False)) for i in range(0, len(z), batch)])
 
 
+def _latent_shape(generator) -> tuple[int, ...]:
+    return tuple(generator.input_shape[1:])
+
+
 def generate_images(
-    generator, out: Path, num: int, seed: int = 0, grid: bool = False, truncation: float | None = None
+    generator,
+    out: Path,
+    num: int,
+    seed: int = 0,
+    grid: bool = False,
+    truncation: float | None = None,
+    dist: str = "normal",
 ) -> list[Path]:
     """Write `num` images as PNG files, or one grid PNG."""
-    z = sample_latents(num, generator.input_shape[-1], seed, truncation)
+    z = sample_latents(num, _latent_shape(generator), seed, truncation, dist)
     images = _render(generator, z)
     out = Path(out)
     if grid:
@@ -85,14 +115,21 @@ def generate_images(
 
 
 def interpolation_gif(
-    generator, out: Path, num: int, points: int, seed: int = 0, truncation: float | None = None
+    generator,
+    out: Path,
+    num: int,
+    points: int,
+    seed: int = 0,
+    truncation: float | None = None,
+    dist: str = "normal",
 ) -> Path:
     """A looping latent walk through `points` random points, for `num` walks side by side in a grid."""
-    dim = generator.input_shape[-1]
-    anchors = sample_latents(num * points, dim, seed, truncation).reshape(num, points, dim)
+    shape = _latent_shape(generator)
+    dim = int(np.prod(shape))  # image-shaped noise is walked as one long vector
+    anchors = sample_latents(num * points, shape, seed, truncation, dist).reshape(num, points, dim)
     walks = np.stack([latent_walk(a, FRAMES_PER_LEG) for a in anchors], axis=1)  # (frames, num, dim)
     frames = []
-    for z in walks:
+    for z in walks.reshape(len(walks), num, *shape):
         grid = image_grid(_render(generator, z))
         frames.append(grid if grid.shape[2] == 3 else np.repeat(grid, 3, axis=2))
     return write_gif(frames, Path(out) / "walk.gif", [80] * len(frames))

@@ -37,7 +37,7 @@ from tasks.train_options import TrainOptions
 
 GRID_SAMPLES = 36
 CHECKPOINT_SECONDS = 300
-METRIC_FIELDS = ("epoch", "step", "d_loss", "g_loss", "swd", "ndb", "js", "seconds")
+METRIC_FIELDS = ("epoch", "step", "d_loss", "g_loss", "d_extra", "g_extra", "swd", "ndb", "js", "seconds")
 
 
 @dataclass(frozen=True)
@@ -52,6 +52,7 @@ class TrainedModel:
     steps: int
     steps_run: int  # in the call that produced this result; 0 when everything was already trained
     runtime: dict = field(default_factory=dict)
+    extra_updates: dict = field(default_factory=dict)  # the balance rule's extra D and G updates, whole run
     generator_last: Path | None = None
     curves: Path | None = None
     best_epoch: int | None = None  # the epoch whose SWD was best, when quality was evaluated
@@ -78,7 +79,7 @@ def check_compatible(ckpt_dir: Path, config: GanConfig, runtime: Runtime) -> lis
     if not config_file.exists():
         return []
     saved = json.loads(config_file.read_text())
-    old, new = saved.get("config", {}), config.to_dict()
+    old, new = GanConfig.from_dict(saved.get("config", {})).to_dict(), config.to_dict()
     arch_changed = sorted(k for k, v in config.architecture().items() if old.get(k) != v)
     if arch_changed:
         detail = ", ".join(f"{k} {old.get(k)} -> {new[k]}" for k in arch_changed)
@@ -97,8 +98,9 @@ def check_compatible(ckpt_dir: Path, config: GanConfig, runtime: Runtime) -> lis
 
 
 def save_generator(state: TrainingState, path: Path) -> Path:
+    """The generator that samples were drawn from: the EMA one when the run keeps one."""
     with atomic_path(path) as tmp:
-        state.models.generator.save(tmp)
+        state.models.sampler.save(tmp)
     return path
 
 
@@ -144,12 +146,14 @@ def train_gan(data: PreprocessedData, config: GanConfig, options: TrainOptions, 
     state = TrainingState.build(config, runtime)
     manager = tf.train.CheckpointManager(state.checkpoint, str(ckpt_dir), max_to_keep=options.keep_checkpoints)
     if manager.latest_checkpoint:
-        state.checkpoint.restore(manager.latest_checkpoint).assert_existing_objects_matched()
+        state.restore(manager.latest_checkpoint)
     write_json(
         ckpt_dir / "config.json",
         {"fingerprint": config.fingerprint(), "config": config.to_dict(), "runtime": runtime.to_dict()},
     )
     start_epoch, skip = int(state.epoch.numpy()), int(state.batch_in_epoch.numpy())
+    if config.d_pretrain_steps > int(state.step.numpy()):
+        log.info("steps 1-%d train D alone (--d-pretrain-steps)", config.d_pretrain_steps)
     if manager.latest_checkpoint:
         log.info(
             "resuming at step %d: epoch %d, batch %d (%s)",
@@ -160,7 +164,7 @@ def train_gan(data: PreprocessedData, config: GanConfig, options: TrainOptions, 
         )
 
     rows = [r for r in read_metrics(metrics_path) if int(r["epoch"]) <= start_epoch]
-    quality = QualityMonitor(run_dir, images, state.checkpoint, options.eval_every)
+    quality = QualityMonitor(run_dir, images, state.checkpoint, options.eval_every, config.latent_dist)
     fixed_z = state.fixed_latents(GRID_SAMPLES)
     per_epoch = steps_per_epoch(len(images), config.batch_size)
     cadence = CheckpointCadence(options.checkpoint_every)
@@ -193,7 +197,7 @@ def train_gan(data: PreprocessedData, config: GanConfig, options: TrainOptions, 
             grid = image_grid(to_uint8(state.models.generate(fixed_z)))
             write_png(sample_path(samples_dir, epoch), grid)
             row = {"epoch": epoch, "step": int(state.step.numpy()), **means}
-            scores, improved = quality.epoch_end(epoch, state.models.generator, row, grid)
+            scores, improved = quality.epoch_end(epoch, state.models.sampler, row, grid)
             rows.append({**row, **scores, "seconds": round(time.perf_counter() - t0, 4)})
             write_metrics(metrics_path, rows)
             quality.curves(rows)
@@ -202,13 +206,15 @@ def train_gan(data: PreprocessedData, config: GanConfig, options: TrainOptions, 
             manager.save(checkpoint_number=int(state.step.numpy()))
             cadence.saved()
             remaining = bar.tasks[0].time_remaining
+            balance = f"  extra D {means['d_extra']} G {means['g_extra']}" if config.balance_margin is not None else ""
             throttled.info(
-                "epoch %d/%d  step %d  d_loss %.3f  g_loss %.3f  %s left",
+                "epoch %d/%d  step %d  d_loss %.3f  g_loss %.3f%s  %s left",
                 epoch,
                 epochs,
                 int(state.step.numpy()),
                 means["d_loss"],
                 means["g_loss"],
+                balance,
                 f"{remaining:.0f}s" if remaining is not None else "?",
                 force=epoch in (start_epoch + 1, epochs),
             )
@@ -233,6 +239,7 @@ def train_gan(data: PreprocessedData, config: GanConfig, options: TrainOptions, 
         int(state.step.numpy()),
         steps_run,
         runtime.to_dict(),
+        extra_updates=state.extra_updates(),
         generator_last=last,
         curves=quality.curves(rows),
         best_epoch=quality.best.epoch,

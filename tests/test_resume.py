@@ -171,7 +171,10 @@ def test_mirrored_on_two_cpus_matches_one_device():
         from ganmodels.runtime import Runtime
         from ganmodels.state import TrainingState
 
-        cfg = GanConfig(size=28, channels=1, latent_dim=8, batch_size=8, g_filters=8, d_filters=8, dropout=0.0)
+        cfg = GanConfig(
+            size=28, channels=1, latent_dim=8, batch_size=8, g_filters=8, d_filters=8, dropout=0.0, ema=0.9,
+            diffaugment=("color", "translation", "cutout"), label_noise=0.1, flip_labels=0.2,
+        )
         images = np.random.default_rng(0).integers(0, 256, (32, 28, 28, 1), dtype=np.uint8)
         losses = {}
         for replicas in (1, 2):
@@ -180,8 +183,10 @@ def test_mirrored_on_two_cpus_matches_one_device():
             ds = state.models.strategy.experimental_distribute_dataset(epoch_dataset(images, 8, 0, 1))
             losses[replicas] = [list(state.train_batch(b).values()) for b in ds]
             losses[f"w{replicas}"] = state.models.generator.get_weights()[0]
+            losses[f"e{replicas}"] = state.models.ema_generator.get_weights()[0]
         np.testing.assert_allclose(losses[1], losses[2], rtol=1e-4, atol=1e-5)
         np.testing.assert_allclose(losses["w1"], losses["w2"], rtol=1e-3, atol=1e-5)
+        np.testing.assert_allclose(losses["e1"], losses["e2"], rtol=1e-3, atol=1e-5)
         print("ok", losses[1][-1], losses[2][-1])
         """
     )

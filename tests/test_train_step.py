@@ -1,8 +1,10 @@
+import dataclasses
 import subprocess
 import sys
 import textwrap
 
 import numpy as np
+import pytest
 
 from ganmodels.config import GanConfig
 from ganmodels.data import epoch_batch_indices, epoch_dataset, steps_per_epoch
@@ -16,14 +18,15 @@ def _data(n=8):
 
 
 def _weights(state):
-    return [w.copy() for w in state.models.generator.get_weights() + state.models.discriminator.get_weights()]
+    models = [state.models.generator, state.models.discriminator, state.models.ema_generator]
+    return [w.copy() for m in models if m is not None for w in m.get_weights()]
 
 
 def test_train_step_changes_both_networks_and_returns_finite_losses():
     state = TrainingState.build(TINY)
     g0, d0 = state.models.generator.get_weights(), state.models.discriminator.get_weights()
     losses = state.train_batch(_data(4))
-    assert set(losses) == {"d_loss", "g_loss"} and all(np.isfinite(v) for v in losses.values())
+    assert set(losses) == {"d_loss", "g_loss", "d_extra", "g_extra"} and all(np.isfinite(v) for v in losses.values())
     assert int(state.step.numpy()) == 1 and int(state.batch_in_epoch.numpy()) == 1
     assert any(not np.array_equal(a, b) for a, b in zip(g0, state.models.generator.get_weights(), strict=True))
     assert any(not np.array_equal(a, b) for a, b in zip(d0, state.models.discriminator.get_weights(), strict=True))
@@ -63,21 +66,41 @@ def test_epoch_batches_are_deterministic_resumable_and_cover_whole_batches():
     assert steps_per_epoch(3, 16) == 1  # a set smaller than a batch still trains
 
 
-def test_checkpoint_restores_the_exact_training_trajectory(tmp_path):
+# Every source of randomness and every kind of extra state at once: label noise and flips, uniform
+# latents, DiffAugment, the gradient penalty with critic passes, EMA, balance counts, D pre-training.
+EVERYTHING = dataclasses.replace(
+    TINY,
+    latent_dist="uniform",
+    loss="lsgan",
+    label_smoothing=0.9,
+    label_noise=0.1,
+    flip_labels=0.2,
+    diffaugment=("color", "translation", "cutout"),
+    ema=0.9,
+    balance_margin=0.0,
+    balance_max_steps=2,
+    d_pretrain_steps=1,
+)
+WGAN = dataclasses.replace(TINY, loss="wgan-gp", n_critic=2, diffaugment=("translation",), optimizer="rmsprop")
+
+
+@pytest.mark.parametrize("config", [TINY, EVERYTHING, WGAN], ids=["default", "everything", "wgan-gp"])
+def test_checkpoint_restores_the_exact_training_trajectory(tmp_path, config):
     """Training on after a restore matches training straight through, bit for bit."""
     data = _data(8)
-    straight = TrainingState.build(TINY)
+    straight = TrainingState.build(config)
     for _ in range(2):
         straight.train_batch(data[:4])
     path = straight.checkpoint.write(str(tmp_path / "ckpt"))
     for _ in range(2):
         straight.train_batch(data[4:])
 
-    resumed = TrainingState.build(TINY)
-    resumed.checkpoint.read(path).assert_existing_objects_matched()
+    resumed = TrainingState.build(config)
+    resumed.restore(path)
     assert int(resumed.step.numpy()) == 2 and int(resumed.batch_in_epoch.numpy()) == 2
     for _ in range(2):
         resumed.train_batch(data[4:])
     for a, b in zip(_weights(straight), _weights(resumed), strict=True):
         np.testing.assert_array_equal(a, b)
     assert straight.finish_epoch() == resumed.finish_epoch()  # the epoch's mean losses carried over too
+    assert straight.extra_updates() == resumed.extra_updates()
