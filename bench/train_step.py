@@ -54,7 +54,7 @@ def classic_loop(cfg: GanConfig, data: np.ndarray, rng: np.random.Generator):
     d.trainable = False
     z_in = keras.Input((cfg.latent_dim,))
     combined = keras.Model(z_in, d(g(z_in)))
-    combined.compile(keras.optimizers.Adam(cfg.lr_d, beta_1=cfg.beta1), bce)
+    combined.compile(keras.optimizers.Adam(cfg.lr_g, beta_1=cfg.beta1), bce)
     bs = cfg.batch_size
     labels = np.concatenate([np.ones((bs, 1)), np.zeros((bs, 1))]).astype(np.float32)
 
@@ -83,7 +83,7 @@ class FitGAN(keras.Model):
     def compile(self):
         super().compile()
         self.d_opt = keras.optimizers.Adam(self.cfg.lr_d, beta_1=self.cfg.beta1)
-        self.g_opt = keras.optimizers.Adam(self.cfg.lr_d, beta_1=self.cfg.beta1)
+        self.g_opt = keras.optimizers.Adam(self.cfg.lr_g, beta_1=self.cfg.beta1)
 
     def train_step(self, real_uint8):
         real = tf.cast(real_uint8, tf.float32) / 127.5 - 1

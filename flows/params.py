@@ -319,7 +319,7 @@ class RunParams(BaseModel):
     @classmethod
     def unresolved_defaults(cls) -> "RunParams":
         """Every default, folders still relative: the flow's default, shown in the deployment form as is."""
-        return cls.model_construct()
+        return cls.model_construct(**resolve_options({}))  # the default recipe's tunables, resolved
 
     def gan_config(self) -> GanConfig:
         """The model and trajectory these options describe (0 turns EMA off, 0 extra steps the balance rule)."""
