@@ -65,3 +65,20 @@ def prefect_deployments(tmp_path_factory):
 
     with prefect_service(tmp_path_factory.mktemp("prefect-home")) as service:
         yield service
+
+
+@pytest.fixture
+def params(prefect_server, tiny_faces, tmp_path):
+    """Flow parameters for a quick real run: 8 faces, 28 px gray, 2 epochs, this test's own folders."""
+    from flows.params import RunParams
+
+    return RunParams(
+        source=str(tiny_faces),
+        size=28,
+        channels=1,
+        epochs=2,
+        batch_size=4,
+        latent_dim=16,
+        run_dir=tmp_path / "run",
+        data_dir=tmp_path / "data",
+    )

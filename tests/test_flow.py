@@ -13,20 +13,6 @@ from flows.params import RunParams
 STEPS = ("acquire", "preprocess", "train", "render", "evaluate")
 
 
-@pytest.fixture
-def params(prefect_server, tiny_faces, tmp_path):
-    return RunParams(
-        source=str(tiny_faces),
-        size=28,
-        channels=1,
-        epochs=2,
-        batch_size=4,
-        latent_dim=16,
-        run_dir=tmp_path / "run",
-        data_dir=tmp_path / "data",
-    )
-
-
 def test_full_run_then_cached_rerun_then_continue(params):
     first = ganflow(params=params)
     run = params.run_dir

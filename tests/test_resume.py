@@ -13,7 +13,6 @@ import numpy as np
 import pytest
 
 from flows.ganflow import ganflow
-from flows.params import RunParams
 from tasks.errors import UserError
 
 STEPS_PER_EPOCH = 4  # 16 images, batch 4
@@ -115,20 +114,6 @@ def test_sigkill_mid_epoch_then_rerun_is_bit_identical(prefect_server, make_face
     assert (tmp_path / "clean" / "metrics.csv").read_text().splitlines()[-1].split(",")[:4] == (
         killed_dir / "metrics.csv"
     ).read_text().splitlines()[-1].split(",")[:4]
-
-
-@pytest.fixture
-def params(prefect_server, tiny_faces, tmp_path):
-    return RunParams(
-        source=str(tiny_faces),
-        size=28,
-        channels=1,
-        epochs=2,
-        batch_size=4,
-        latent_dim=16,
-        run_dir=tmp_path / "run",
-        data_dir=tmp_path / "data",
-    )
 
 
 def test_another_shape_is_refused_and_restart_starts_over(params):
