@@ -58,3 +58,19 @@ def test_evaluation_can_be_turned_off(params):
         assert all(r["swd"] == "" for r in csv.DictReader(f))
     assert not (params.run_dir / "checkpoints" / "best" / "best.json").exists()
     assert (params.run_dir / "generator.keras").exists()
+
+
+def test_ganflow_evaluate_recomputes_a_run_and_a_checkpoint(params):
+    from click.testing import CliRunner
+
+    from flows.cli import cli
+
+    ganflow(params=params)
+    (params.run_dir / "evaluation.json").unlink()
+    out = CliRunner().invoke(cli, ["evaluate", "--run-dir", str(params.run_dir), "--num", "8"])
+    assert out.exit_code == 0, out.output
+    assert "SWD x1e3" in out.output and "FID/KID skipped" in out.output
+    assert json.loads((params.run_dir / "evaluation.json").read_text())["images"] == 8
+    out = CliRunner().invoke(cli, ["evaluate", "--run-dir", str(params.run_dir), "--checkpoint", "best", "--num", "8"])
+    assert out.exit_code == 0, out.output
+    assert (params.run_dir / "evaluation-best.json").exists()
