@@ -7,7 +7,6 @@ import imageio.v3 as iio
 import pytest
 
 from flows.ganflow import ganflow
-from flows.params import RunParams
 from tasks.evaluate import BestSoFar
 
 
@@ -18,18 +17,9 @@ def test_best_checkpoint_selection_on_a_made_up_sequence():
 
 
 @pytest.fixture
-def params(prefect_server, make_faces, tmp_path):
-    return RunParams(
-        source=str(make_faces(16)),
-        size=28,
-        channels=1,
-        epochs=3,
-        batch_size=4,
-        latent_dim=16,
-        run_dir=tmp_path / "run",
-        data_dir=tmp_path / "data",
-        eval_images=16,
-    )
+def params(params, make_faces):
+    """The shared tiny run, on 16 faces for 3 epochs, with a 16-image final report."""
+    return params.model_copy(update={"source": str(make_faces(16, "faces16")), "epochs": 3, "eval_images": 16})
 
 
 def test_a_run_measures_quality_and_keeps_the_best(params):
