@@ -47,3 +47,9 @@ def logit(seeds: Seeds) -> layers.Layer:
 def image_out() -> layers.Layer:
     """G's tanh, in float32: images in [-1, 1] whatever the policy inside."""
     return layers.Activation("tanh", dtype="float32")
+
+
+def dense_to_image(seeds: Seeds, size: int, channels: int, x):
+    """The dense generators' last layer: one unit per pixel, shaped into the image, through tanh."""
+    x = seeds.dense(size * size * channels)(x)
+    return image_out()(layers.Reshape((size, size, channels))(x))

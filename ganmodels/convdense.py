@@ -6,7 +6,7 @@ dense. At `width` 1 and 28 px RGB this is about 28M (G) and 52M (D) parameters, 
 26M/56M; almost all of it sits in the first dense layer, so `width` 0.25 (2.2M/3.2M) is fine on CPU.
 """
 
-from ganmodels.blocks import Seeds, batch_norm, image_out, logit
+from ganmodels.blocks import Seeds, batch_norm, dense_to_image, logit
 from ganmodels.config import GanConfig
 from ganmodels.tf import keras
 
@@ -26,9 +26,7 @@ def generator(cfg: GanConfig) -> keras.Model:
     x = layers.LeakyReLU(cfg.leaky_alpha)(batch_norm(cfg.bn_momentum)(x))
     x = seeds.dense(_units(1024, cfg.width), use_bias=False)(layers.Flatten()(x))
     x = layers.LeakyReLU(cfg.leaky_alpha)(batch_norm(cfg.bn_momentum)(x))
-    x = seeds.dense(cfg.size * cfg.size * cfg.channels)(x)
-    x = layers.Reshape((cfg.size, cfg.size, cfg.channels))(x)
-    return keras.Model(noise, image_out()(x), name="generator")
+    return keras.Model(noise, dense_to_image(seeds, cfg.size, cfg.channels, x), name="generator")
 
 
 def discriminator(cfg: GanConfig) -> keras.Model:

@@ -5,7 +5,7 @@ D: the flattened image -> `hidden_units` (LeakyReLU, Dropout) -> one logit. With
 28 px RGB that is about 1.3M parameters per network; at 28 px gray, 0.46M and 0.40M.
 """
 
-from ganmodels.blocks import Seeds, image_out, logit
+from ganmodels.blocks import Seeds, dense_to_image, logit
 from ganmodels.config import GanConfig
 from ganmodels.tf import keras
 
@@ -17,9 +17,7 @@ def generator(cfg: GanConfig) -> keras.Model:
     z = keras.Input(cfg.latent_shape, name="z")
     x = layers.Flatten()(z) if len(cfg.latent_shape) > 1 else z
     x = layers.LeakyReLU(cfg.leaky_alpha)(seeds.dense(cfg.hidden_units)(x))
-    x = seeds.dense(cfg.size * cfg.size * cfg.channels)(x)
-    x = layers.Reshape((cfg.size, cfg.size, cfg.channels))(x)
-    return keras.Model(z, image_out()(x), name="generator")
+    return keras.Model(z, dense_to_image(seeds, cfg.size, cfg.channels, x), name="generator")
 
 
 def discriminator(cfg: GanConfig) -> keras.Model:

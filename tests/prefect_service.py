@@ -81,21 +81,18 @@ class PrefectService:
 
     def prefect(self, *args: str, timeout: float = 600, check: bool = True) -> subprocess.CompletedProcess:
         """`prefect ARGS` in the checkout, against this server."""
-        out = subprocess.run(
-            [sys.executable, "-m", "prefect", *args],
-            env=self.env,
-            cwd=ROOT,
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-        )
+        out = self._module("prefect", args, timeout)
         if check and out.returncode != 0:
             raise AssertionError(f"prefect {' '.join(args)} failed:\n{out.stdout[-3000:]}\n{out.stderr[-3000:]}")
         return out
 
     def ganflow(self, *args: str, timeout: float = 600) -> subprocess.CompletedProcess:
+        return self._module("flows.cli", args, timeout)
+
+    def _module(self, module: str, args: tuple[str, ...], timeout: float) -> subprocess.CompletedProcess:
+        """`python -m MODULE ARGS` in the checkout, against this server, output captured."""
         return subprocess.run(
-            [sys.executable, "-m", "flows.cli", *args],
+            [sys.executable, "-m", module, *args],
             env=self.env,
             cwd=ROOT,
             capture_output=True,
