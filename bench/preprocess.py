@@ -213,7 +213,7 @@ def _rss_kb(pid: int) -> int:
 
 def speed(args) -> dict:
     import tasks.preprocess  # noqa: F401 - imports (Prefect) are not preprocessing time
-    from tasks.acquire import list_images
+    from tasks.acquire import list_image_names
     from tasks.chunk_pool import START_METHOD, worker_count
 
     workers = worker_count(args.workers)
@@ -221,7 +221,7 @@ def speed(args) -> dict:
     folder = paths[0].parent.parent
     flags = decode_flags(paths)
     run_baseline(paths[:200])  # untimed: page cache and imports warm for everyone
-    listing, _ = timed(list_images, folder)  # part of (c): shown on its own, as it does not scale with cores
+    listing, _ = timed(list_image_names, folder)  # part of (c): shown on its own, as it does not scale with cores
     pool_start, _ = timed(run_decode_limit, flags[:CHUNK_SIZE_FOR_WARMUP], workers)  # starts the worker server
 
     t_a = t_b = t_c = t_c1 = float("inf")

@@ -21,6 +21,7 @@ from prefect.tasks import exponential_backoff
 from tasks.atomic import write_json
 from tasks.caching import OutputsExist, step_options
 from tasks.errors import UserError, is_network_error
+from tasks.hashing import file_sha256
 from tasks.sources import classic, kaggle
 from tasks.sources.archive import (
     DEFAULT_MAX_BYTES,
@@ -30,18 +31,19 @@ from tasks.sources.archive import (
     extract_archive,
     is_archive_name,
 )
-from tasks.sources.download import download, file_sha256, redact, url_file_name
+from tasks.sources.download import download, redact, url_file_name
 from tasks.sources.folder import (
     IMAGE_EXTENSIONS,
     file_fingerprint,
     folder_fingerprint,
+    list_image_names,
     list_images,
     pick_images_folder,
 )
 from tasks.sources.sample import IDENTITY as SAMPLE_IDENTITY
 from tasks.sources.sample import write_sample
 
-__all__ = ["AcquiredImages", "Source", "acquire", "acquire_images", "list_images", "parse_source"]
+__all__ = ["AcquiredImages", "Source", "acquire", "acquire_images", "list_image_names", "list_images", "parse_source"]
 
 KEYWORDS = ("sample", *kaggle.PRESETS, *classic.CLASSIC_NAMES)
 ARCHIVE_KINDS = ("archive", "url")  # the kinds --sha256 applies to
@@ -145,7 +147,7 @@ def acquire_images(
         folder, identity = found.images_dir, found.identity
     else:
         folder, identity = _LOCATORS[source.kind](source, data_dir, sha256, limits)
-    files = list_images(folder)
+    files = list_image_names(folder)
     if not files:
         raise UserError(
             f"--source: no image files ({', '.join(sorted(IMAGE_EXTENSIONS))}) found in {folder}; "

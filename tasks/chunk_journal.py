@@ -2,7 +2,7 @@
 
 One JSON line names the job (so a journal never resumes a different one), then one line per chunk,
 appended after the chunk's rows are in the output file. A kill can cut only the last line short; it
-is ignored, and so is anything after a gap. Each line carries the sha256 of its rows, so rows that
+is ignored, and so is anything after a gap. Each line carries the CRC-32 of its rows, so rows that
 never reached the disk (a power cut) are caught and written again.
 """
 

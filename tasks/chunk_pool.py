@@ -13,6 +13,7 @@ import os
 import sys
 import threading
 import types
+import zlib
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -38,6 +39,7 @@ class ChunkResult:
     images: np.ndarray  # (kept, size, size, channels) uint8
     skipped: list[tuple[int, str, str]] = field(default_factory=list)  # (position in chunk, reason, detail)
     digests: list[str] = field(default_factory=list)  # content hash per kept image, when asked for
+    crc32: int = 0  # of `images`, for the journal; computed here, in parallel, not by the writing process
 
     def kept_positions(self, chunk_len: int) -> list[int]:
         gone = {pos for pos, _, _ in self.skipped}
@@ -51,7 +53,7 @@ def process_chunk(index: int, paths: Sequence[str], settings: DecodeSettings, di
     for pos, path in enumerate(paths):
         try:
             raw = read_file(path, settings.max_bytes)
-            out[kept] = prepare_bytes(raw, settings)
+            prepare_bytes(raw, settings, out[kept])
         except Unusable as exc:
             result.skipped.append((pos, exc.reason, exc.detail))
             continue
@@ -62,6 +64,7 @@ def process_chunk(index: int, paths: Sequence[str], settings: DecodeSettings, di
             result.digests.append(content_digest(raw))
         kept += 1
     result.images = out[:kept].copy() if kept < len(paths) else out
+    result.crc32 = zlib.crc32(result.images)
     return result
 
 
@@ -106,16 +109,6 @@ def _context() -> multiprocessing.context.BaseContext:
     return context
 
 
-def prestart() -> None:
-    """Start the process workers are forked from, so its imports overlap with the caller's own work."""
-    if START_METHOD == "forkserver":
-        _context()
-        from multiprocessing import forkserver
-
-        with _main_module_hidden():
-            forkserver.ensure_running()
-
-
 @contextlib.contextmanager
 def _main_module_hidden() -> Iterator[None]:
     """Start workers without re-importing the main script in each of them.
@@ -135,26 +128,66 @@ def _main_module_hidden() -> Iterator[None]:
 
 def map_in_order(fn: Callable, jobs: Iterable[tuple], workers: int) -> Iterator:
     """`fn(*job)` for each job, yielded in job order, computed by `workers` processes (in-process for 1)."""
-    if workers <= 1:
-        level = quiet_opencv()
-        try:
-            yield from (fn(*job) for job in jobs)
-        finally:
-            cv2.utils.logging.setLogLevel(level)
-        return
-    context = _context()
-    owner_alive, owner_end = context.Pipe(duplex=False)
-    pool = ProcessPoolExecutor(workers, context, initializer=_start_worker, initargs=(owner_alive, owner_end))
-    try:
+    with WorkerPool(workers) as pool:
+        yield from pool.map_in_order(fn, jobs)
+
+
+class WorkerPool:
+    """`workers` processes (this process alone for 1), started at once, so they boot while the caller
+    goes on with its own work (listing the folder), and gone when the owner is."""
+
+    def __init__(self, workers: int):
+        self.workers = workers
+        self._pool: ProcessPoolExecutor | None = None
+        if workers <= 1:
+            return
+        context = _context()
+        self._owner_alive, self._owner_end = context.Pipe(duplex=False)
+        initargs = (self._owner_alive, self._owner_end)
+        self._pool = ProcessPoolExecutor(workers, context, initializer=_start_worker, initargs=initargs)
+        # Starting a worker blocks for a few milliseconds each; a thread does it while the caller goes on.
+        self._starting = threading.Thread(target=self._start_all, name="ganflow-pool-start", daemon=True)
+        self._starting.start()
+
+    def _start_all(self) -> None:
+        with _main_module_hidden():  # each submit starts one more worker until there are `workers`
+            for _ in range(self.workers):
+                self._pool.submit(_ready)
+
+    def map_in_order(self, fn: Callable, jobs: Iterable[tuple]) -> Iterator:
+        """`fn(*job)` for each job, yielded in job order, with at most two jobs per worker in flight."""
+        if self._pool is None:
+            level = quiet_opencv()
+            try:
+                yield from (fn(*job) for job in jobs)
+            finally:
+                cv2.utils.logging.setLogLevel(level)
+            return
+        self._starting.join()
         jobs = iter(jobs)
-        with _main_module_hidden():  # the first `workers` submits start the workers
-            pending: deque[Future] = deque(pool.submit(fn, *job) for job in islice(jobs, 2 * workers))
+        with _main_module_hidden():  # a worker that died is replaced on submit
+            pending: deque[Future] = deque(self._pool.submit(fn, *job) for job in islice(jobs, 2 * self.workers))
         while pending:
             result = pending.popleft().result()
             for job in islice(jobs, 1):
-                pending.append(pool.submit(fn, *job))
+                pending.append(self._pool.submit(fn, *job))
             yield result
-    finally:
-        pool.shutdown(wait=True, cancel_futures=True)
-        owner_alive.close()
-        owner_end.close()
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._starting.join()
+            # The workers finish exiting on their own; nothing of ours waits for them.
+            self._pool.shutdown(wait=False, cancel_futures=True)
+            self._owner_alive.close()
+            self._owner_end.close()
+            self._pool = None
+
+    def __enter__(self) -> "WorkerPool":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+def _ready() -> None:
+    """A first job for each worker, so that all of them start now."""

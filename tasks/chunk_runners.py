@@ -6,7 +6,7 @@ new local one (one worker per core) unless an existing scheduler's address is gi
 """
 
 import contextlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -55,11 +55,12 @@ def _chunk_run_name(parameters: dict[str, Any]) -> str:
     return f"preprocess-chunk[{Path(paths[0]).name}..{Path(paths[-1]).name}: {len(paths)} files]"
 
 
-def _map_on_dask(runner, process: Callable, jobs: list[tuple]) -> Iterator:
+def _map_on_dask(runner, process: Callable, jobs: Iterable[tuple]) -> Iterator:
     """Each (index, paths, settings, dedupe) job as a Prefect task run on the cluster; results in job order."""
     from prefect import task, unmapped
     from prefect.cache_policies import NO_CACHE
 
+    jobs = list(jobs)
     if not jobs:
         return
     # Results travel back through Dask in memory; the whole step's output is what gets cached.

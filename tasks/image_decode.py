@@ -11,7 +11,6 @@ so worker processes start quickly.
 import errno
 import functools
 import hashlib
-import io
 import os
 import re
 import stat
@@ -81,8 +80,10 @@ def read_file(path: Path | str, max_bytes: int = 1 << 40) -> bytes:
             raise Unusable("empty file")
         if st.st_size > max_bytes:
             raise Unusable("file too large", f"{st.st_size} bytes")
-        with io.FileIO(fd, closefd=False) as f:
-            return f.readall()
+        data = os.read(fd, st.st_size)  # one read of the size fstat gave (readall would add two syscalls)
+        while len(data) < st.st_size and (more := os.read(fd, st.st_size - len(data))):
+            data += more  # a short read: a file over 2 GB, or one cut while we read it
+        return data
     except OSError as exc:
         raise Unusable("unreadable", exc.strerror or str(exc)) from None
     finally:
@@ -141,11 +142,13 @@ class DecodePlan:
     extent: tuple[int, int]
     factor: int
     full: tuple[int, int]  # oriented (height, width) at full size
+    decoded_size: tuple[int, int] = (0, 0)  # (height, width) libjpeg produces at 1/factor scale
+    slices: tuple[slice, slice] = (slice(0), slice(0))  # the box in an image of `decoded_size`
 
-    @property
-    def decoded_size(self) -> tuple[int, int]:
-        """(height, width) libjpeg produces at 1/factor scale: each side rounded up."""
-        return -(-self.full[0] // self.factor), -(-self.full[1] // self.factor)
+    @classmethod
+    def make(cls, box: Box, extent: tuple[int, int], factor: int, full: tuple[int, int]) -> "DecodePlan":
+        decoded = -(-full[0] // factor), -(-full[1] // factor)  # each side rounded up
+        return cls(box, extent, factor, full, decoded, _scaled_slices(box, full, decoded))
 
     def region(self, decoded: tuple[int, int]) -> tuple[slice, slice]:
         """The box's slices in the decoded image (smaller than `full` after a reduced decode)."""
@@ -161,7 +164,7 @@ def decode_plan(header: ImageHeader, settings: DecodeSettings) -> DecodePlan:
 def _plan(is_jpeg: bool, full: tuple[int, int], settings: DecodeSettings) -> DecodePlan:
     box = crop_box(*full, settings.crop)
     extent = output_extent(box, settings.size, settings.crop)
-    return DecodePlan(box, extent, reduction_factor(is_jpeg, box, extent), full)
+    return DecodePlan.make(box, extent, reduction_factor(is_jpeg, box, extent), full)
 
 
 @functools.lru_cache(maxsize=4096)
@@ -222,15 +225,18 @@ def to_channels(image: np.ndarray, channels: int) -> np.ndarray:
     return cv2.cvtColor(image, cv2.COLOR_BGR2GRAY if channels == 1 else cv2.COLOR_BGR2RGB)
 
 
-def prepare_bytes(raw: bytes, settings: DecodeSettings) -> np.ndarray:
-    """Encoded bytes to one (size, size, channels) uint8 image."""
+def prepare_bytes(raw: bytes, settings: DecodeSettings, out: np.ndarray | None = None) -> np.ndarray:
+    """Encoded bytes to one (size, size, channels) uint8 image, written into `out` when given."""
     header = checked_header(raw, settings)
     plan = decode_plan(header, settings)
     image = decode(raw, header, settings.channels, plan.factor)
     if image.shape[:2] != plan.decoded_size:  # the decoder read another orientation than the header said
         plan = _plan(False, image.shape[:2], settings)
-    out = fit_square(image[plan.region(image.shape[:2])], settings.size, plan.extent)
-    return out.reshape(settings.size, settings.size, settings.channels)
+    size = settings.size
+    if out is None:
+        out = np.empty((size, size, settings.channels), np.uint8)
+    fit_square(image[plan.slices], size, plan.extent, out if image.ndim == 3 else out[..., 0])
+    return out
 
 
 def prepare_image(path: Path | str, size: int, channels: int, crop: str = "center", **limits: int) -> np.ndarray:

@@ -8,7 +8,7 @@ here in a few microseconds; anything else goes through Pillow, which also reads 
 import io
 import struct
 import warnings
-from dataclasses import dataclass
+from typing import NamedTuple
 
 JPEG_MAGIC = b"\xff\xd8\xff"
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
@@ -27,9 +27,11 @@ class HugeImage(NotAnImage):
     """Pillow refused to open an image this large (a decompression bomb), so its exact size is unknown."""
 
 
-@dataclass(frozen=True)
-class ImageHeader:
-    """What the first bytes say. `scan_offset` is where a JPEG's compressed data starts (0 otherwise)."""
+class ImageHeader(NamedTuple):
+    """What the first bytes say. `scan_offset` is where a JPEG's compressed data starts (0 otherwise).
+
+    A named tuple, not a dataclass: one is made per image, and it is built in a third of the time.
+    """
 
     format: str  # "jpeg", "png", or Pillow's lower-cased format name
     width: int

@@ -14,8 +14,9 @@ import fcntl
 import hashlib
 import json
 import os
+import zlib
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,11 +28,11 @@ from prefect.cache_policies import INPUTS, TASK_SOURCE
 from rich.progress import ProgressColumn
 from rich.text import Text
 
-from tasks.acquire import AcquiredImages, list_images
+from tasks.acquire import AcquiredImages, list_image_names
 from tasks.atomic import write_json
 from tasks.caching import OutputsExist, step_options
 from tasks.chunk_journal import ChunkJournal
-from tasks.chunk_pool import CHUNK_SIZE, ChunkResult, map_in_order, prestart, process_chunk, worker_count
+from tasks.chunk_pool import CHUNK_SIZE, ChunkResult, WorkerPool, process_chunk, worker_count
 from tasks.chunk_runners import chunk_map
 from tasks.crops import CROPS
 from tasks.errors import UserError
@@ -40,7 +41,7 @@ from tasks.npy_writer import NpyRowWriter
 from tasks.progress import Throttled, progress_bar, run_logger
 
 # Runs `process_chunk` over (index, paths, settings, dedupe) jobs elsewhere, yielding results in job order.
-ChunkMap = Callable[[Callable[..., ChunkResult], list[tuple]], Iterator[ChunkResult]]
+ChunkMap = Callable[[Callable[..., ChunkResult], Iterable[tuple]], Iterator[ChunkResult]]
 
 FORMAT_VERSION = 2  # bump when the output for the same inputs changes
 POOL_MIN_FILES = 4096  # below this, starting worker processes (~0.3 s) costs about what they save on 2 cores
@@ -64,14 +65,6 @@ def cache_key(identity: str, settings: DecodeSettings, dedupe: bool = False) -> 
     s = settings
     blob = json.dumps([identity, s.size, s.channels, s.crop, s.min_side, s.max_pixels, dedupe, FORMAT_VERSION])
     return hashlib.sha256(blob.encode()).hexdigest()[:12]
-
-
-def file_sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def preprocess_images(
@@ -108,11 +101,10 @@ def preprocess_images(
         if cached := read_cache(manifest_path):  # another process finished it while we waited
             return cached
         _remove_stale_temporaries(out_dir)
-        pool_size = _pool_size(workers, acquired.num_files, chunk_size)
-        if pool_size > 1 and map_chunks is None:
-            prestart()  # the worker server starts while the folder is listed
-        build = _CacheBuild(acquired, settings, dedupe, chunk_size, out_dir)
-        build.run(min(pool_size, len(build.chunks) - build.finished_chunks), map_chunks)
+        pool_size = 1 if map_chunks else _pool_size(workers, acquired.num_files, chunk_size)
+        with WorkerPool(pool_size) as pool:  # the workers start while the folder is listed
+            build = _CacheBuild(acquired, settings, dedupe, chunk_size, out_dir)
+            build.run(map_chunks or pool.map_in_order)
         return build.finish()
 
 
@@ -140,8 +132,8 @@ def _exclusive(lock_path: Path) -> Iterator[None]:
 class _Tally:
     """What the finished chunks say: rows kept (by file name), files skipped and why, contents seen."""
 
-    def __init__(self, files: list[Path], names: list[str], dedupe: bool, chunk_size: int):
-        self.files, self.names, self.dedupe, self.chunk_size = files, names, dedupe, chunk_size
+    def __init__(self, root: str, names: list[str], dedupe: bool, chunk_size: int):
+        self.root, self.names, self.dedupe, self.chunk_size = root, names, dedupe, chunk_size
         self.kept: list[str] = []
         self.skipped: list[dict[str, str]] = []
         self.seen: dict[str, str] = {}  # content digest -> first file with it
@@ -149,7 +141,7 @@ class _Tally:
     def accept(self, result: ChunkResult) -> tuple[np.ndarray, dict[str, Any]]:
         """The rows to write for a fresh chunk (duplicates dropped), and its journal record."""
         start = result.index * self.chunk_size
-        positions = result.kept_positions(min(self.chunk_size, len(self.files) - start))
+        positions = result.kept_positions(min(self.chunk_size, len(self.names) - start))
         skipped, rows, digests, fresh = list(result.skipped), [], [], {}
         for row, pos in enumerate(positions):
             if self.dedupe:
@@ -160,23 +152,30 @@ class _Tally:
                 fresh[digest] = self.names[start + pos]
                 digests.append(digest)
             rows.append(row)
-        images = result.images if len(rows) == len(result.images) else result.images[rows]
         record = {"chunk": result.index, "skipped": sorted(skipped), "digests": digests}
-        record["sha256"] = hashlib.sha256(np.ascontiguousarray(images)).hexdigest()
+        if len(rows) == len(result.images):
+            images, record["crc32"] = result.images, result.crc32
+        else:
+            images = result.images[rows]
+            record["crc32"] = zlib.crc32(images)
         return images, record
 
     def replay(self, record: dict[str, Any]) -> None:
         """Take in one finished chunk's record (fresh, or from the journal of a killed run)."""
         start = record["chunk"] * self.chunk_size
         gone = {pos for pos, _, _ in record["skipped"]}
-        span = range(start, min(start + self.chunk_size, len(self.files)))
-        kept = [self.names[i] for i in span if i - start not in gone]
+        span = range(start, min(start + self.chunk_size, len(self.names)))
+        kept = [self.names[i] for i in span if i - start not in gone] if gone else self.names[span.start : span.stop]
         self.kept.extend(kept)
         for pos, reason, detail in record["skipped"]:
-            entry = {"file": str(self.files[start + pos]), "reason": reason}
+            entry = {"file": self.path(start + pos), "reason": reason}
             self.skipped.append(entry | ({"detail": detail} if detail else {}))
         if self.dedupe:
             self.seen.update(zip(record["digests"], kept, strict=True))
+
+    def path(self, i: int) -> str:
+        """The full path of file `i`, as the manifest and messages name it."""
+        return os.path.join(self.root, self.names[i])
 
 
 def _resume(journal: ChunkJournal, partial: Path, capacity: int, row_shape: tuple[int, ...]):
@@ -193,11 +192,11 @@ def _resume(journal: ChunkJournal, partial: Path, capacity: int, row_shape: tupl
 
 
 def _verified(writer: NpyRowWriter, records: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """The records whose rows are on disk as recorded (sha256 per chunk), up to the first that is not."""
+    """The records whose rows are on disk as recorded (crc32 per chunk), up to the first that is not."""
     good, start = [], 0
     for record in records:
         rows = writer.read(start, record["rows"])
-        if hashlib.sha256(rows).hexdigest() != record["sha256"]:
+        if zlib.crc32(rows) != record.get("crc32"):
             break
         good.append(record)
         start = record["rows"]
@@ -232,21 +231,19 @@ class _CacheBuild:
         self, acquired: AcquiredImages, settings: DecodeSettings, dedupe: bool, chunk_size: int, out_dir: Path
     ):
         self.acquired, self.settings, self.dedupe, self.out_dir = acquired, settings, dedupe, out_dir
-        root = Path(acquired.images_dir)
-        self.files = list_images(root)
-        prefix = len(str(root).rstrip(os.sep)) + 1
-        names = [str(p)[prefix:].replace(os.sep, "/") for p in self.files]
-        self.chunks = [self.files[i : i + chunk_size] for i in range(0, len(self.files), chunk_size)]
+        self.root = str(acquired.images_dir)
+        self.names = list_image_names(self.root)
+        self.chunks = [range(i, min(i + chunk_size, len(self.names))) for i in range(0, len(self.names), chunk_size)]
         job = {
             "key": out_dir.name,
-            "files": len(self.files),
-            "names_sha256": hashlib.sha256("\n".join(names).encode()).hexdigest(),
+            "files": len(self.names),
+            "names_sha256": hashlib.sha256("\n".join(self.names).encode()).hexdigest(),
             "chunk_size": chunk_size,
         }
         self.journal = ChunkJournal(out_dir / ".journal.jsonl", job)
         row_shape = (settings.size, settings.size, settings.channels)
-        self.writer, done = _resume(self.journal, out_dir / ".images.partial.npy", len(self.files), row_shape)
-        self.tally = _Tally(self.files, names, dedupe, chunk_size)
+        self.writer, done = _resume(self.journal, out_dir / ".images.partial.npy", len(self.names), row_shape)
+        self.tally = _Tally(self.root, self.names, dedupe, chunk_size)
         for record in done:
             self.tally.replay(record)
         self.finished_chunks = len(done)
@@ -255,18 +252,18 @@ class _CacheBuild:
                 "preprocess: resuming an interrupted run after %d of %d chunks", len(done), len(self.chunks)
             )
 
-    def run(self, workers: int, map_chunks: ChunkMap | None = None) -> None:
-        """Prepare the unfinished chunks on `workers` processes (or through `map_chunks`); write, journal
-        and count each in order."""
+    def run(self, map_chunks: ChunkMap) -> None:
+        """Prepare the unfinished chunks through `map_chunks` (a worker pool, or a Dask cluster); write,
+        journal and count each in order."""
         todo = range(self.finished_chunks, len(self.chunks))
-        jobs = [(i, [str(p) for p in self.chunks[i]], self.settings, self.dedupe) for i in todo]
-        total, finished = len(self.files), sum(len(c) for c in self.chunks[: self.finished_chunks])
+        prefix = os.path.join(self.root, "")
+        jobs = ((i, [prefix + self.names[k] for k in self.chunks[i]], self.settings, self.dedupe) for i in todo)
+        total, finished = len(self.names), sum(len(c) for c in self.chunks[: self.finished_chunks])
         log = Throttled(run_logger())
         with progress_bar(ImagesPerSecond()) as bar:
             bar_task = bar.add_task(f"preprocess {self.acquired.source.name}", total=total, completed=finished)
             try:
-                results = map_chunks(process_chunk, jobs) if map_chunks else map_in_order(process_chunk, jobs, workers)
-                for result in results:
+                for result in map_chunks(process_chunk, jobs):
                     self._store(result)
                     finished += len(self.chunks[result.index])
                     bar.update(bar_task, completed=finished)
@@ -292,13 +289,12 @@ class _CacheBuild:
             self.journal.remove()
             first = self.tally.skipped[0]
             raise UserError(
-                f"--source: none of the {len(self.files)} image files in {self.acquired.images_dir} could be used "
+                f"--source: none of the {len(self.names)} image files in {self.acquired.images_dir} could be used "
                 f"(first: {first['file']}: {first['reason']}); check that they are images"
             )
-        self.writer.finish()
+        sha = self.writer.finish()
         npy = self.out_dir / "images.npy"
         os.replace(self.writer.path, npy)
-        sha = file_sha256(npy)
         skipped = self.tally.skipped
         by_reason = dict(sorted(Counter(item["reason"] for item in skipped).items()))
         manifest = write_json(self.out_dir / "manifest.json", self._manifest(npy, sha, by_reason))

@@ -7,7 +7,7 @@ import pytest
 from loopback import FileServer, image_bytes, serving, zip_bytes
 from prefect import flow
 
-from tasks.acquire import acquire, acquire_images, list_images, parse_source
+from tasks.acquire import acquire, acquire_images, list_image_names, list_images, parse_source
 from tasks.errors import UserError
 
 
@@ -28,9 +28,11 @@ def test_folder_listing_is_recursive_sorted_and_ignores_litter(tmp_path):
         path = tmp_path / rel
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(b"x")
-    (tmp_path / "notes.txt").write_bytes(b"x")
+    for litter in ["notes.txt", "jpg", "photo.", "x.jpg.txt"]:
+        (tmp_path / litter).write_bytes(b"x")
     names = [p.relative_to(tmp_path).as_posix() for p in list_images(tmp_path)]
     assert names == ["a/1.png", "b/2.JPG", "c.webp", "d.Jpeg", "e.BMP"]
+    assert list_image_names(tmp_path) == names  # the same listing as plain strings, which preprocess uses
 
 
 def test_folder_identity_changes_when_the_folder_does(tiny_faces, tmp_path):

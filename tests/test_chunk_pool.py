@@ -1,5 +1,6 @@
 """The machinery under preprocess: the ordered process pool, the streaming .npy writer, the journal."""
 
+import hashlib
 import io
 import os
 import signal
@@ -56,10 +57,32 @@ def test_streamed_rows_equal_np_save_and_a_partial_file_can_be_reopened(tmp_path
     assert again is not None and np.array_equal(again.read(0, 6), rows[:6])
     assert NpyRowWriter.reopen(path, 24, (4, 4, 3), rows=6) is None  # another layout: start again
     again.append(rows[6:])
-    again.finish()
+    sha = again.finish()
     expected = io.BytesIO()
     np.save(expected, rows)
     assert path.read_bytes() == expected.getvalue()
+    assert sha == hashlib.sha256(expected.getvalue()).hexdigest()
+
+
+@pytest.mark.parametrize("used", [10, 7, 0], ids=["every-row", "fewer-rows", "none"])
+def test_finish_returns_the_sha256_of_the_finished_file(tmp_path, used):
+    # Kept up to date while rows stream in when every row is used; read back from the file otherwise.
+    rows = np.random.default_rng(1).integers(0, 256, (used, 4, 4, 3), dtype=np.uint8)
+    writer = NpyRowWriter.create(tmp_path / "rows.npy", 10, (4, 4, 3))
+    for start in range(0, used, 3):
+        writer.append(rows[start : start + 3])
+    assert writer.finish() == hashlib.sha256((tmp_path / "rows.npy").read_bytes()).hexdigest()
+    assert np.array_equal(np.load(tmp_path / "rows.npy"), rows)
+
+
+def test_rows_taken_back_are_not_in_the_sha256(tmp_path):
+    rows = np.random.default_rng(3).integers(0, 256, (6, 4, 4, 3), dtype=np.uint8)
+    writer = NpyRowWriter.create(tmp_path / "rows.npy", 6, (4, 4, 3))
+    writer.append(np.zeros_like(rows[:4]))  # written, then forgotten, as a resumed run does with bad rows
+    writer.truncate(0)
+    writer.append(rows)
+    assert writer.finish() == hashlib.sha256((tmp_path / "rows.npy").read_bytes()).hexdigest()
+    assert np.array_equal(np.load(tmp_path / "rows.npy"), rows)
 
 
 def test_the_journal_ignores_a_cut_off_line_and_another_job(tmp_path):

@@ -99,3 +99,29 @@ def test_downscale_is_inter_area_and_upscale_is_inter_cubic():
     mixed = rng.integers(0, 256, (20, 100), dtype=np.uint8)
     area_first = cv2.resize(mixed, (32, 20), interpolation=cv2.INTER_AREA)
     assert np.array_equal(resize_to(mixed, 32, 32), cv2.resize(area_first, (32, 32), interpolation=cv2.INTER_CUBIC))
+
+
+@pytest.mark.parametrize("channels", [1, 3])
+def test_area_resize_is_byte_identical_to_opencv_inter_area_on_every_route(channels):
+    # ganflow shrinks colour images on float32 when the scale is fractional (faster); it must give the
+    # very bytes of cv2.INTER_AREA on uint8, for fractional and whole-number scales alike.
+    rng = np.random.default_rng(7)
+    pairs = [((55, 45), (32, 26)), ((109, 89), (64, 52)), ((64, 64), (32, 32)), ((60, 50), (28, 28))]
+    pairs += [
+        ((int(h), int(w)), (int(rng.integers(8, h + 1)), int(rng.integers(8, w + 1))))
+        for h, w in rng.integers(20, 140, (40, 2))
+    ]
+    for (h, w), (out_h, out_w) in pairs:
+        image = rng.integers(0, 256, (h, w, channels) if channels == 3 else (h, w), dtype=np.uint8)
+        image = cv2.GaussianBlur(image, (3, 3), 0) if rng.random() < 0.5 else image  # smooth and noisy inputs
+        expected = cv2.resize(image, (out_w, out_h), interpolation=cv2.INTER_AREA)
+        assert np.array_equal(resize_to(image, out_h, out_w), expected), ((h, w), (out_h, out_w))
+
+
+def test_fit_square_fills_a_given_row_in_place():
+    row = np.full((32, 32, 3), 77, np.uint8)  # stale pixels from an earlier image must not survive
+    image = np.random.default_rng(2).integers(0, 256, (218, 178, 3), dtype=np.uint8)
+    out = fit_square(image, 32, (32, 26), row)
+    assert out is row
+    assert np.array_equal(row, fit_square(image, 32, (32, 26)))
+    assert (row[:, :3] == 0).all() and (row[:, 29:] == 0).all()

@@ -395,7 +395,7 @@ def test_a_kill_at_any_moment_never_leaves_a_complete_looking_cache(tmp_path):
 
 
 def test_a_resumed_run_rewrites_chunks_whose_rows_did_not_reach_the_disk(tmp_path):
-    """The journal holds each chunk's sha256: rows that differ (a power cut) are written again."""
+    """The journal holds each chunk's CRC-32: rows that differ (a power cut) are written again."""
     folder = write_faces(tmp_path / "faces", 12, size=(50, 40))
     acquired = AcquiredImages(Source("folder", str(folder)), folder, "verify", 12)
     reference = preprocess_images(acquired, 32, 3, "center", tmp_path / "reference", chunk_size=3)

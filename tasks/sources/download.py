@@ -6,7 +6,6 @@ Last-Modified, size) in `<name>.part.json`. A later try asks only for the missin
 file is verified against `--sha256` when one is given and renamed to its final name only then.
 """
 
-import hashlib
 import os
 import re
 from dataclasses import dataclass
@@ -15,9 +14,9 @@ from urllib.parse import unquote, urlsplit, urlunsplit
 
 from tasks.atomic import write_json
 from tasks.errors import NetworkError, UserError
+from tasks.hashing import file_sha256
 from tasks.progress import Throttled, bytes_bar, run_logger
 
-CHUNK = 1 << 20  # for hashing
 NET_CHUNK = 1 << 16  # per network read; a dropped connection loses at most one
 TIMEOUT = (15, 60)  # seconds to connect, and between bytes
 _CONTENT_RANGE = re.compile(r"bytes (\d+)-(\d+)/(\d+|\*)")
@@ -46,14 +45,6 @@ def url_file_name(url: str) -> str:
     name = unquote(urlsplit(url).path.rstrip("/").rsplit("/", 1)[-1])
     name = re.sub(r"[^A-Za-z0-9._-]+", "_", name).strip("._")
     return name or "download"
-
-
-def file_sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(CHUNK), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def download(url: str, target: Path, expected_sha256: str | None = None) -> Downloaded:

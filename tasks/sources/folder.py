@@ -8,36 +8,43 @@ IMAGE_EXTENSIONS = frozenset({".jpg", ".jpeg", ".png", ".bmp", ".webp"})
 
 
 def list_images(folder: Path) -> list[Path]:
-    """Image files under `folder`, recursively, in a sorted and stable order.
+    """Image files under `folder`, recursively, in a sorted and stable order (see `list_image_names`)."""
+    folder = Path(folder)
+    return [folder / name for name in list_image_names(folder)]
+
+
+def list_image_names(folder: Path | str) -> list[str]:
+    """The image files under `folder` as sorted relative POSIX paths ("sub/name.jpg").
 
     Extensions match in any case; hidden files and folders and macOS `__MACOSX` litter are ignored.
     Symlinked folders are not descended into. `os.walk` prunes ignored folders without visiting them,
-    several times faster than `Path.rglob` on a 200k-file dataset.
+    several times faster than `Path.rglob` on a 200k-file dataset, and plain strings cost a fifth of
+    `Path` objects (preprocess lists 200k files with this before every run).
     """
-    folder = Path(folder)
-    found: list[tuple[str, Path]] = []
+    found: list[str] = []
     for root, dirs, files in os.walk(folder):
         dirs[:] = [d for d in dirs if not d.startswith(".") and d != "__MACOSX"]
-        rel_root = os.path.relpath(root, folder)
-        for name in files:
-            if name.startswith(".") or os.path.splitext(name)[1].lower() not in IMAGE_EXTENSIONS:
-                continue
-            rel = name if rel_root == "." else f"{rel_root}/{name}"
-            found.append((rel.replace(os.sep, "/"), Path(root, name)))
-    found.sort(key=lambda item: item[0])
-    return [path for _, path in found]
+        rel_root = os.path.relpath(root, folder).replace(os.sep, "/")
+        prefix = "" if rel_root == "." else rel_root + "/"
+        found += [
+            prefix + name
+            for name in files
+            if name[name.rfind(".") :].lower() in IMAGE_EXTENSIONS and not name.startswith(".")
+        ]
+    found.sort()
+    return found
 
 
 def folder_fingerprint(folder: Path) -> str:
     """Hash of the image files' relative paths, sizes and modification times: changes when the data does."""
     h = hashlib.sha256()
-    for path in list_images(folder):
+    for name in list_image_names(folder):
         try:
-            st = path.stat()
+            st = os.stat(os.path.join(folder, name))
             size, mtime = st.st_size, st.st_mtime_ns
         except OSError:
             size, mtime = -1, -1
-        h.update(f"{path.relative_to(folder).as_posix()}\0{size}\0{mtime}\n".encode())
+        h.update(f"{name}\0{size}\0{mtime}\n".encode())
     return h.hexdigest()[:16]
 
 
