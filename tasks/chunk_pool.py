@@ -25,6 +25,7 @@ import cv2
 import numpy as np
 
 from tasks.image_decode import DecodeSettings, Unusable, content_digest, prepare_bytes, read_file
+from tasks.npy_writer import write_rows
 
 CHUNK_SIZE = 256
 START_METHOD = "forkserver"  # clean single-threaded parent for the workers; see README "Preprocessing speed"
@@ -36,18 +37,33 @@ class ChunkResult:
     """One chunk's images (kept files only, in order) and why the others were skipped."""
 
     index: int
-    images: np.ndarray  # (kept, size, size, channels) uint8
+    images: np.ndarray | None  # (kept, size, size, channels) uint8; None once written to the chunk's slot
+    kept: int = 0  # rows: len(images), also when they went to the slot instead
     skipped: list[tuple[int, str, str]] = field(default_factory=list)  # (position in chunk, reason, detail)
     digests: list[str] = field(default_factory=list)  # content hash per kept image, when asked for
-    crc32: int = 0  # of `images`, for the journal; computed here, in parallel, not by the writing process
+    crc32: int = 0  # of the rows, for the journal; computed here, in parallel, not by the writing process
 
     def kept_positions(self, chunk_len: int) -> list[int]:
         gone = {pos for pos, _, _ in self.skipped}
         return [pos for pos in range(chunk_len) if pos not in gone]
 
 
-def process_chunk(index: int, paths: Sequence[str], settings: DecodeSettings, digests: bool = False) -> ChunkResult:
-    """Prepare every file of one chunk; a bad file becomes a skipped entry, never an exception."""
+@dataclass(frozen=True)
+class RowSlot:
+    """Where in the output file a chunk's rows go, when the worker writes them itself."""
+
+    path: str
+    offset: int  # bytes
+
+
+def process_chunk(
+    index: int, paths: Sequence[str], settings: DecodeSettings, digests: bool = False, slot: RowSlot | None = None
+) -> ChunkResult:
+    """Prepare every file of one chunk; a bad file becomes a skipped entry, never an exception.
+
+    With a `slot`, the rows are written there and only the rest comes back: sending 256 images
+    through a pipe to the writing process cost more than the writing.
+    """
     out = np.empty((len(paths), settings.size, settings.size, settings.channels), np.uint8)
     result, kept = ChunkResult(index, out), 0
     for pos, path in enumerate(paths):
@@ -63,8 +79,13 @@ def process_chunk(index: int, paths: Sequence[str], settings: DecodeSettings, di
         if digests:
             result.digests.append(content_digest(raw))
         kept += 1
-    result.images = out[:kept].copy() if kept < len(paths) else out
-    result.crc32 = zlib.crc32(result.images)
+    rows = out[:kept]
+    result.kept, result.crc32 = kept, zlib.crc32(rows)
+    if slot is None:
+        result.images = rows.copy() if kept < len(paths) else out
+    else:
+        write_rows(slot.path, slot.offset, rows)
+        result.images = None
     return result
 
 

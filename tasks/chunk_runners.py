@@ -56,7 +56,10 @@ def _chunk_run_name(parameters: dict[str, Any]) -> str:
 
 
 def _map_on_dask(runner, process: Callable, jobs: Iterable[tuple]) -> Iterator:
-    """Each (index, paths, settings, dedupe) job as a Prefect task run on the cluster; results in job order."""
+    """Each (index, paths, settings, dedupe, slot) job as a Prefect task run on the cluster; results in job order.
+
+    The rows come back to be written here (no slot): a cluster's workers need not share this disk.
+    """
     from prefect import task, unmapped
     from prefect.cache_policies import NO_CACHE
 
@@ -72,7 +75,7 @@ def _map_on_dask(runner, process: Callable, jobs: Iterable[tuple]) -> Iterator:
         persist_result=False,
         retries=1,
     )
-    indices, paths, settings, dedupe = zip(*jobs, strict=True)
+    indices, paths, settings, dedupe, _slots = zip(*jobs, strict=True)
     parameters = {
         "index": list(indices),
         "paths": list(paths),

@@ -3,9 +3,11 @@
 The file is created by `np.lib.format.open_memmap` with room for every input (sparse: unwritten rows
 take no disk); each batch of rows is written at its offset with one `pwrite`, so no more than one
 batch is ever in memory. (Mapping a window per batch did the same at four times the cost: page faults
-on every page.) `finish` rewrites the header for the rows actually written and truncates the file:
-the result is byte for byte what `np.save` writes for the same array. The file's sha256 is kept up
-to date as rows are appended, so a finished file need not be read again to be hashed.
+on every page.) Worker processes write their batches themselves (`write_rows`), where the writer
+tells them; the writer then only counts them (`advance`). `finish` rewrites the header for the rows
+actually written and truncates the file: the result is byte for byte what `np.save` writes for the
+same array. The file's sha256 is kept up to date as rows come in, so a finished file need not be
+read again to be hashed.
 """
 
 import hashlib
@@ -79,27 +81,30 @@ class NpyRowWriter:
             return
         if self.rows + len(rows) > self.capacity:
             raise ValueError(f"{self.path}: more rows than the {self.capacity} it has room for")
-        data = memoryview(np.ascontiguousarray(rows, np.uint8)).cast("B")
-        fd = os.open(self.path, os.O_WRONLY | os.O_CLOEXEC)
-        try:
-            at = self.offset + self.rows * self.row_bytes
-            while data:  # pwrite may write less than asked (signals, huge batches)
-                done = os.pwrite(fd, data, at)
-                data, at = data[done:], at + done
-        finally:
-            os.close(fd)
+        write_rows(self.path, self.offset + self.rows * self.row_bytes, rows)
+        self.advance(rows)
+
+    def advance(self, rows: np.ndarray) -> None:
+        """Count `rows` as written: another process already put exactly these bytes after the last row."""
         if self._running is not None:
             self._running.update(rows)
         self.rows += len(rows)
+
+    def row_offset(self, row: int) -> int:
+        """The byte offset of row `row` in the file."""
+        return self.offset + row * self.row_bytes
 
     def read(self, start: int, stop: int) -> np.ndarray:
         """Rows [start, stop) as written so far (a copy)."""
         if stop <= start:
             return np.empty((0, *self.row_shape), np.uint8)
-        window = np.memmap(
-            self.path, np.uint8, "r", offset=self.offset + start * self.row_bytes, shape=(stop - start, *self.row_shape)
-        )
-        return np.array(window)
+        size = (stop - start) * self.row_bytes
+        buffer = bytearray(size)
+        with open(self.path, "rb", buffering=0) as f:
+            f.seek(self.row_offset(start))
+            if f.readinto(buffer) != size:
+                raise ValueError(f"{self.path}: rows {start}:{stop} are beyond the end of the file")
+        return np.frombuffer(buffer, np.uint8).reshape(stop - start, *self.row_shape)
 
     def truncate(self, rows: int) -> None:
         """Forget the rows after the first `rows` (they will be written again)."""
@@ -135,3 +140,17 @@ class NpyRowWriter:
                 out.write(self.read(start, min(self.rows, start + block)).tobytes())
         tmp.replace(self.path)
         self.offset = len(header)
+
+
+def write_rows(path: Path | str, offset: int, rows: np.ndarray) -> None:
+    """Write `rows` at byte `offset` of an existing file, with as few system calls as the kernel allows."""
+    if rows.size == 0:
+        return
+    data = memoryview(np.ascontiguousarray(rows, np.uint8)).cast("B")
+    fd = os.open(path, os.O_WRONLY | os.O_CLOEXEC)
+    try:
+        while data:  # pwrite may write less than asked (signals, huge batches)
+            done = os.pwrite(fd, data, offset)
+            data, offset = data[done:], offset + done
+    finally:
+        os.close(fd)

@@ -32,7 +32,7 @@ from tasks.acquire import AcquiredImages, list_image_names
 from tasks.atomic import write_json
 from tasks.caching import OutputsExist, step_options
 from tasks.chunk_journal import ChunkJournal
-from tasks.chunk_pool import CHUNK_SIZE, ChunkResult, WorkerPool, process_chunk, worker_count
+from tasks.chunk_pool import CHUNK_SIZE, ChunkResult, RowSlot, WorkerPool, process_chunk, worker_count
 from tasks.chunk_runners import chunk_map
 from tasks.crops import CROPS
 from tasks.errors import UserError
@@ -104,7 +104,7 @@ def preprocess_images(
         pool_size = 1 if map_chunks else _pool_size(workers, acquired.num_files, chunk_size)
         with WorkerPool(pool_size) as pool:  # the workers start while the folder is listed
             build = _CacheBuild(acquired, settings, dedupe, chunk_size, out_dir)
-            build.run(map_chunks or pool.map_in_order)
+            build.run(map_chunks or pool.map_in_order, in_place=map_chunks is None and pool.workers > 1)
         return build.finish()
 
 
@@ -138,8 +138,8 @@ class _Tally:
         self.skipped: list[dict[str, str]] = []
         self.seen: dict[str, str] = {}  # content digest -> first file with it
 
-    def accept(self, result: ChunkResult) -> tuple[np.ndarray, dict[str, Any]]:
-        """The rows to write for a fresh chunk (duplicates dropped), and its journal record."""
+    def accept(self, result: ChunkResult, images: np.ndarray) -> tuple[np.ndarray, dict[str, Any]]:
+        """The rows to write for a fresh chunk (its `images`, duplicates dropped), and its journal record."""
         start = result.index * self.chunk_size
         positions = result.kept_positions(min(self.chunk_size, len(self.names) - start))
         skipped, rows, digests, fresh = list(result.skipped), [], [], {}
@@ -153,10 +153,10 @@ class _Tally:
                 digests.append(digest)
             rows.append(row)
         record = {"chunk": result.index, "skipped": sorted(skipped), "digests": digests}
-        if len(rows) == len(result.images):
-            images, record["crc32"] = result.images, result.crc32
+        if len(rows) == len(images):
+            record["crc32"] = result.crc32
         else:
-            images = result.images[rows]
+            images = images[rows]
             record["crc32"] = zlib.crc32(images)
         return images, record
 
@@ -252,12 +252,26 @@ class _CacheBuild:
                 "preprocess: resuming an interrupted run after %d of %d chunks", len(done), len(self.chunks)
             )
 
-    def run(self, map_chunks: ChunkMap) -> None:
+    def run(self, map_chunks: ChunkMap, in_place: bool = False) -> None:
         """Prepare the unfinished chunks through `map_chunks` (a worker pool, or a Dask cluster); write,
-        journal and count each in order."""
+        journal and count each in order.
+
+        `in_place`: the workers write each chunk's rows into the partial file themselves, at the rows
+        the chunk would start at if no file were skipped (processes on this machine only).
+        """
         todo = range(self.finished_chunks, len(self.chunks))
         prefix = os.path.join(self.root, "")
-        jobs = ((i, [prefix + self.names[k] for k in self.chunks[i]], self.settings, self.dedupe) for i in todo)
+        path = str(self.writer.path)
+        jobs = (
+            (
+                i,
+                [prefix + self.names[k] for k in self.chunks[i]],
+                self.settings,
+                self.dedupe,
+                RowSlot(path, self.writer.row_offset(self.chunks[i].start)) if in_place else None,
+            )
+            for i in todo
+        )
         total, finished = len(self.names), sum(len(c) for c in self.chunks[: self.finished_chunks])
         log = Throttled(run_logger())
         with progress_bar(ImagesPerSecond()) as bar:
@@ -276,8 +290,14 @@ class _CacheBuild:
 
     def _store(self, result: ChunkResult) -> None:
         """Rows first, then the journal line: a kill between the two only repeats this chunk."""
-        images, record = self.tally.accept(result)
-        self.writer.append(images)
+        start = self.chunks[result.index].start
+        in_slot = result.images is None  # a worker wrote the rows from `start` on
+        images = self.writer.read(start, start + result.kept) if in_slot else result.images
+        rows, record = self.tally.accept(result, images)
+        if in_slot and start == self.writer.rows and len(rows) == len(images):
+            self.writer.advance(rows)  # already where they belong: no file was skipped before them
+        else:
+            self.writer.append(rows)  # moved up over the rows of skipped files, or sent back whole
         record["rows"] = self.writer.rows
         self.journal.append(record)
         self.tally.replay(record)

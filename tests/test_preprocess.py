@@ -4,6 +4,7 @@ import hashlib
 import io
 import json
 import os
+import shutil
 import signal
 import struct
 import subprocess
@@ -311,6 +312,28 @@ def test_parallel_output_equals_sequential_byte_for_byte(tmp_path):
     buf = io.BytesIO()
     np.save(buf, expected)
     assert blobs[0] == buf.getvalue()
+
+
+def test_workers_writing_in_place_give_the_sequential_bytes_around_skips_and_duplicates(tmp_path):
+    # Workers write each chunk where it would start if nothing were skipped; the rows after a skipped
+    # file or a dropped duplicate must move up, and the result must not depend on the pool at all.
+    folder = write_faces(tmp_path / "faces", 21, size=(50, 40))
+    (folder / "a_empty.png").write_bytes(b"")  # in the first chunk: every later chunk moves
+    (folder / "img_05_text.jpg").write_text("not an image")
+    shutil.copy(folder / "img_03.png", folder / "img_10_dup.png")  # a duplicate in a middle chunk
+    acquired = _acquired(folder, "test:in-place")
+    for dedupe in (False, True):
+        runs = [
+            preprocess_images(
+                acquired, 32, 3, "center", tmp_path / f"d{dedupe}{w}", workers=w, chunk_size=4, dedupe=dedupe
+            )
+            for w in (1, 2)
+        ]
+        assert runs[0].npy.read_bytes() == runs[1].npy.read_bytes()
+        assert runs[0].sha256 == runs[1].sha256 == hashlib.sha256(runs[0].npy.read_bytes()).hexdigest()
+        manifests = [json.loads(r.manifest.read_text()) for r in runs]
+        assert manifests[0]["files"] == manifests[1]["files"] and manifests[0]["skipped"] == manifests[1]["skipped"]
+        assert runs[1].count == 22 - dedupe
 
 
 # --- interruption -------------------------------------------------------------------------------
