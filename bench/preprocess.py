@@ -292,7 +292,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--count", type=int, default=5000, help="images (default 5,000; 50,000 with --memory)")
     parser.add_argument("--workers", type=int, default=0, help="processes (default: every core)")
-    parser.add_argument("--repeat", type=int, default=3, help="timed rounds; the best of each is reported")
+    parser.add_argument("--repeat", type=int, default=5, help="timed rounds; the best of each is reported")
     mode = parser.add_mutually_exclusive_group()
     mode.add_argument("--memory", action="store_true", help="peak RSS over 50,000 images")
     mode.add_argument("--strategies", action="store_true", help="process pool vs Prefect task mapping")

@@ -17,6 +17,9 @@ EXIF_ORIENTATION_TAG = 0x0112
 _SOF_MARKERS = frozenset(range(0xC0, 0xD0)) - {0xC4, 0xC8, 0xCC}
 _STANDALONE_MARKERS = frozenset({0x01, *range(0xD0, 0xD9)})  # TEM, RST0-7 and SOI have no length
 _SOS, _APP1 = 0xDA, 0xE1
+_SKIPPED_SEGMENTS = frozenset(range(256)) - _SOF_MARKERS - _STANDALONE_MARKERS - {_SOS, _APP1, 0xFF}
+_MARKER = struct.Struct(">BBH").unpack_from  # 0xFF, marker, segment length
+_FRAME_SIZE = struct.Struct(">HH").unpack_from  # (height, width) in a start-of-frame segment
 
 
 class NotAnImage(ValueError):
@@ -72,26 +75,29 @@ def _jpeg_header(raw: bytes) -> ImageHeader:
     pos, size, orientation = 2, None, 1
     end = len(raw)
     while pos + 4 <= end:
-        if raw[pos] != 0xFF:
+        ff, marker, length = _MARKER(raw, pos)
+        if ff != 0xFF:
             raise NotAnImage("corrupt JPEG marker stream")
-        marker = raw[pos + 1]
+        if marker in _SKIPPED_SEGMENTS:  # tables and the like, most segments: step over
+            pos += 2 + length
+            continue
         if marker == 0xFF:  # fill byte before a marker
             pos += 1
             continue
         if marker in _STANDALONE_MARKERS:
             pos += 2
             continue
-        length = (raw[pos + 2] << 8) | raw[pos + 3]
         if marker == _SOS:
             if size is None:
                 break
             return ImageHeader("jpeg", size[1], size[0], orientation, pos + 2 + length)
-        if marker in _SOF_MARKERS and pos + 9 <= end:
-            size = ((raw[pos + 5] << 8) | raw[pos + 6], (raw[pos + 7] << 8) | raw[pos + 8])
+        if marker == _APP1:
+            if raw[pos + 4 : pos + 10] == b"Exif\0\0":
+                orientation = tiff_orientation(memoryview(raw)[pos + 10 : pos + 2 + length])
+        elif pos + 9 <= end:  # a start of frame
+            size = _FRAME_SIZE(raw, pos + 5)
             if 0 in size:
                 raise NotAnImage("JPEG frame with a zero size")
-        elif marker == _APP1 and raw[pos + 4 : pos + 10] == b"Exif\0\0":
-            orientation = tiff_orientation(memoryview(raw)[pos + 10 : pos + 2 + length])
         pos += 2 + length
     raise NotAnImage("JPEG without a frame and scan")
 
