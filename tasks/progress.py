@@ -14,11 +14,12 @@ from rich.progress import (
     TimeRemainingColumn,
     TransferSpeedColumn,
 )
+from rich.table import Column
 
 
-def progress_bar(*extra_columns) -> Progress:
-    """A bar on stderr that disappears when done; silent when stderr is not a terminal."""
-    return _bar(MofNCompleteColumn(), *extra_columns)
+def progress_bar(*extra_columns, console: Console | None = None) -> Progress:
+    """A bar on stderr (or `console`) that disappears when done; silent when that is not a terminal."""
+    return _bar(MofNCompleteColumn(), *extra_columns, console=console)
 
 
 def bytes_bar() -> Progress:
@@ -26,17 +27,21 @@ def bytes_bar() -> Progress:
     return _bar(DownloadColumn(), TransferSpeedColumn())
 
 
-def _bar(*count_columns) -> Progress:
-    console = Console(stderr=True)
+def _bar(*count_columns, console: Console | None = None) -> Progress:
+    """One line at any terminal width: the bar takes what the text columns leave, the name is cut first."""
+    console = console or Console(stderr=True)
+    for column in count_columns:
+        column.table_column = Column(no_wrap=True)
     return Progress(
-        TextColumn("[bold]{task.description}"),
-        BarColumn(),
+        TextColumn("[bold]{task.description}", table_column=Column(no_wrap=True, overflow="ellipsis", ratio=3)),
+        BarColumn(bar_width=None, table_column=Column(ratio=2, min_width=10)),
         *count_columns,
-        TimeElapsedColumn(),
-        TextColumn("left"),
-        TimeRemainingColumn(),
+        TimeElapsedColumn(table_column=Column(no_wrap=True)),
+        TextColumn("left", table_column=Column(no_wrap=True)),
+        TimeRemainingColumn(table_column=Column(no_wrap=True)),
         console=console,
         transient=True,
+        expand=True,
         disable=not console.is_terminal,
     )
 
