@@ -186,7 +186,7 @@ class WorkerPool:
             return
         self._starting.join()
         jobs = iter(jobs)
-        with _main_module_hidden():  # a worker that died is replaced on submit
+        with _main_module_hidden():  # a submit can still start a worker (if one finished `_ready` first)
             pending: deque[Future] = deque(self._pool.submit(fn, *job) for job in islice(jobs, 2 * self.workers))
         while pending:
             result = pending.popleft().result()

@@ -88,10 +88,7 @@ def resize_to(image: np.ndarray, height: int, width: int, out: np.ndarray | None
         image = _area(image, *mid)
     if mid != (height, width):
         image = cv2.resize(image, (width, height), interpolation=cv2.INTER_CUBIC)
-    if out is None:
-        return image
-    out[...] = image
-    return out
+    return _into(out, image)
 
 
 def _area(image: np.ndarray, height: int, width: int, out: np.ndarray | None = None) -> np.ndarray:
@@ -104,16 +101,19 @@ def _area(image: np.ndarray, height: int, width: int, out: np.ndarray | None = N
     """
     h, w = image.shape[:2]
     if image.ndim == 2 or image.dtype != np.uint8 or (h % height == 0 and w % width == 0):
-        resized = cv2.resize(image, (width, height), interpolation=cv2.INTER_AREA)
-        if out is None:
-            return resized
-        out[...] = resized
-        return out
+        return _into(out, cv2.resize(image, (width, height), interpolation=cv2.INTER_AREA))
     resized = cv2.resize(image.astype(np.float32), (width, height), interpolation=cv2.INTER_AREA)
-    result = cv2.convertScaleAbs(resized, dst=out)  # round half to even and saturate, as the uint8 route does
-    if out is not None and result is not out:  # an OpenCV that would not write into this view
-        out[...] = result
-    return result if out is None else out
+    # Round half to even and saturate, as the uint8 route does; written straight into `out` when given.
+    return _into(out, cv2.convertScaleAbs(resized, dst=out))
+
+
+def _into(out: np.ndarray | None, image: np.ndarray) -> np.ndarray:
+    """`image` in `out` (copied there unless OpenCV already wrote it in place), or `image` itself."""
+    if out is None:
+        return image
+    if image is not out:
+        out[...] = image
+    return out
 
 
 def resize_square(image: np.ndarray, size: int) -> np.ndarray:

@@ -142,13 +142,17 @@ class DecodePlan:
     extent: tuple[int, int]
     factor: int
     full: tuple[int, int]  # oriented (height, width) at full size
-    decoded_size: tuple[int, int] = (0, 0)  # (height, width) libjpeg produces at 1/factor scale
-    slices: tuple[slice, slice] = (slice(0), slice(0))  # the box in an image of `decoded_size`
 
-    @classmethod
-    def make(cls, box: Box, extent: tuple[int, int], factor: int, full: tuple[int, int]) -> "DecodePlan":
-        decoded = -(-full[0] // factor), -(-full[1] // factor)  # each side rounded up
-        return cls(box, extent, factor, full, decoded, _scaled_slices(box, full, decoded))
+    # Computed once per plan (plans are cached per image size), read for every image.
+    @functools.cached_property
+    def decoded_size(self) -> tuple[int, int]:
+        """(height, width) libjpeg produces at 1/factor scale: each side rounded up."""
+        return -(-self.full[0] // self.factor), -(-self.full[1] // self.factor)
+
+    @functools.cached_property
+    def slices(self) -> tuple[slice, slice]:
+        """The box in an image of `decoded_size`."""
+        return self.region(self.decoded_size)
 
     def region(self, decoded: tuple[int, int]) -> tuple[slice, slice]:
         """The box's slices in the decoded image (smaller than `full` after a reduced decode)."""
@@ -164,7 +168,7 @@ def decode_plan(header: ImageHeader, settings: DecodeSettings) -> DecodePlan:
 def _plan(is_jpeg: bool, full: tuple[int, int], settings: DecodeSettings) -> DecodePlan:
     box = crop_box(*full, settings.crop)
     extent = output_extent(box, settings.size, settings.crop)
-    return DecodePlan.make(box, extent, reduction_factor(is_jpeg, box, extent), full)
+    return DecodePlan(box, extent, reduction_factor(is_jpeg, box, extent), full)
 
 
 @functools.lru_cache(maxsize=4096)

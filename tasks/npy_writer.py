@@ -53,7 +53,7 @@ class NpyRowWriter:
         self.row_bytes = math.prod(self.row_shape)
         # sha256 of the file as `finish` leaves it when every row is used: header for `capacity`, rows so far.
         # None once it cannot be kept (a resumed file, rows taken back); `finish` then reads the file.
-        self._running = hashlib.sha256(npy_header((capacity, *self.row_shape))) if rows == 0 else None
+        self._running = self._fresh_hash() if rows == 0 else None
 
     @classmethod
     def create(cls, path: Path, capacity: int, row_shape: tuple[int, ...]) -> "NpyRowWriter":
@@ -81,7 +81,7 @@ class NpyRowWriter:
             return
         if self.rows + len(rows) > self.capacity:
             raise ValueError(f"{self.path}: more rows than the {self.capacity} it has room for")
-        write_rows(self.path, self.offset + self.rows * self.row_bytes, rows)
+        write_rows(self.path, self.row_offset(self.rows), rows)
         self.advance(rows)
 
     def advance(self, rows: np.ndarray) -> None:
@@ -109,8 +109,12 @@ class NpyRowWriter:
     def truncate(self, rows: int) -> None:
         """Forget the rows after the first `rows` (they will be written again)."""
         if rows < self.rows:
-            self._running = hashlib.sha256(npy_header((self.capacity, *self.row_shape))) if rows == 0 else None
+            self._running = self._fresh_hash() if rows == 0 else None
         self.rows = min(self.rows, rows)
+
+    def _fresh_hash(self):
+        """The running sha256 with no rows yet: the header of a file with every row used."""
+        return hashlib.sha256(npy_header((self.capacity, *self.row_shape)))
 
     def finish(self) -> str:
         """Make the file exactly an `np.save` of the rows written: new header, no unused room.
@@ -118,15 +122,13 @@ class NpyRowWriter:
         Returns the finished file's sha256.
         """
         header = npy_header((self.rows, *self.row_shape))
-        with open(self.path, "r+b") as f:
-            if len(header) == self.offset:  # numpy pads headers so the row count can grow in place
+        if len(header) == self.offset:  # numpy pads headers so the row count can grow in place
+            with open(self.path, "r+b") as f:
                 f.write(header)
-                f.truncate(self.offset + self.rows * self.row_bytes)
-            else:
-                self._running = None
-        if len(header) != self.offset:
+                f.truncate(self.row_offset(self.rows))
+        else:
             self._rewrite_with(header)
-        if self._running is not None and self.rows == self.capacity:
+        if self._running is not None and self.rows == self.capacity:  # then the header is the one hashed
             return self._running.hexdigest()
         return file_sha256(self.path)
 

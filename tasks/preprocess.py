@@ -40,7 +40,7 @@ from tasks.image_decode import DEFAULT_MAX_PIXELS, DEFAULT_MIN_SIDE, DecodeSetti
 from tasks.npy_writer import NpyRowWriter
 from tasks.progress import Throttled, progress_bar, run_logger
 
-# Runs `process_chunk` over (index, paths, settings, dedupe) jobs elsewhere, yielding results in job order.
+# Runs `process_chunk` over (index, paths, settings, dedupe, slot) jobs elsewhere, yielding results in job order.
 ChunkMap = Callable[[Callable[..., ChunkResult], Iterable[tuple]], Iterator[ChunkResult]]
 
 FORMAT_VERSION = 2  # bump when the output for the same inputs changes
@@ -104,7 +104,7 @@ def preprocess_images(
         pool_size = 1 if map_chunks else _pool_size(workers, acquired.num_files, chunk_size)
         with WorkerPool(pool_size) as pool:  # the workers start while the folder is listed
             build = _CacheBuild(acquired, settings, dedupe, chunk_size, out_dir)
-            build.run(map_chunks or pool.map_in_order, in_place=map_chunks is None and pool.workers > 1)
+            build.run(map_chunks or pool.map_in_order, in_place=pool.workers > 1)  # 1 with map_chunks
         return build.finish()
 
 
@@ -133,7 +133,8 @@ class _Tally:
     """What the finished chunks say: rows kept (by file name), files skipped and why, contents seen."""
 
     def __init__(self, root: str, names: list[str], dedupe: bool, chunk_size: int):
-        self.root, self.names, self.dedupe, self.chunk_size = root, names, dedupe, chunk_size
+        self.names, self.dedupe, self.chunk_size = names, dedupe, chunk_size
+        self.prefix = os.path.join(root, "")
         self.kept: list[str] = []
         self.skipped: list[dict[str, str]] = []
         self.seen: dict[str, str] = {}  # content digest -> first file with it
@@ -174,8 +175,8 @@ class _Tally:
             self.seen.update(zip(record["digests"], kept, strict=True))
 
     def path(self, i: int) -> str:
-        """The full path of file `i`, as the manifest and messages name it."""
-        return os.path.join(self.root, self.names[i])
+        """The full path of file `i`, as workers open it and the manifest names it."""
+        return self.prefix + self.names[i]
 
 
 def _resume(journal: ChunkJournal, partial: Path, capacity: int, row_shape: tuple[int, ...]):
@@ -231,8 +232,8 @@ class _CacheBuild:
         self, acquired: AcquiredImages, settings: DecodeSettings, dedupe: bool, chunk_size: int, out_dir: Path
     ):
         self.acquired, self.settings, self.dedupe, self.out_dir = acquired, settings, dedupe, out_dir
-        self.root = str(acquired.images_dir)
-        self.names = list_image_names(self.root)
+        root = str(acquired.images_dir)
+        self.names = list_image_names(root)
         self.chunks = [range(i, min(i + chunk_size, len(self.names))) for i in range(0, len(self.names), chunk_size)]
         job = {
             "key": out_dir.name,
@@ -243,7 +244,7 @@ class _CacheBuild:
         self.journal = ChunkJournal(out_dir / ".journal.jsonl", job)
         row_shape = (settings.size, settings.size, settings.channels)
         self.writer, done = _resume(self.journal, out_dir / ".images.partial.npy", len(self.names), row_shape)
-        self.tally = _Tally(self.root, self.names, dedupe, chunk_size)
+        self.tally = _Tally(root, self.names, dedupe, chunk_size)
         for record in done:
             self.tally.replay(record)
         self.finished_chunks = len(done)
@@ -260,12 +261,11 @@ class _CacheBuild:
         the chunk would start at if no file were skipped (processes on this machine only).
         """
         todo = range(self.finished_chunks, len(self.chunks))
-        prefix = os.path.join(self.root, "")
         path = str(self.writer.path)
         jobs = (
             (
                 i,
-                [prefix + self.names[k] for k in self.chunks[i]],
+                [self.tally.path(k) for k in self.chunks[i]],
                 self.settings,
                 self.dedupe,
                 RowSlot(path, self.writer.row_offset(self.chunks[i].start)) if in_place else None,
