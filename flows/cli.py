@@ -215,23 +215,27 @@ def recipes() -> None:
         click.echo("")
 
 
+def _run_dir_option(required: bool):
+    return click.option(
+        "--run-dir",
+        required=required,
+        type=click.Path(path_type=Path, exists=True, file_okay=False),
+        help="A run folder written by `ganflow run`.",
+    )
+
+
+def _checkpoint_option(help: str):
+    return click.option("--checkpoint", default=None, metavar="latest|best|PATH", help=help)
+
+
 @cli.command()
-@click.option(
-    "--run-dir",
-    type=click.Path(path_type=Path, exists=True, file_okay=False),
-    help="A run folder written by `ganflow run`.",
-)
+@_run_dir_option(required=False)
 @click.option(
     "--model",
     type=click.Path(path_type=Path, exists=True, dir_okay=False),
     help="A saved generator (.keras), instead of --run-dir.",
 )
-@click.option(
-    "--checkpoint",
-    default=None,
-    metavar="latest|best|PATH",
-    help="With --run-dir: load this checkpoint instead of the final generator.keras.",
-)
+@_checkpoint_option("With --run-dir: load this checkpoint instead of the final generator.keras.")
 @click.option("--num", type=click.IntRange(1, 100_000), default=16, show_default=True, help="How many images.")
 @click.option(
     "--out",
@@ -269,7 +273,7 @@ def generate(run_dir, model, checkpoint, num, out, seed, grid, interpolate, trun
     from tasks.errors import UserError
     from tasks.generate import generate_images, interpolation_gif, latent_distribution, load_generator
 
-    try:
+    with _one_line_errors(UserError):
         generator = load_generator(run_dir, model, checkpoint)
         dist = latent_distribution(run_dir, model)
         if interpolate:
@@ -278,23 +282,11 @@ def generate(run_dir, model, checkpoint, num, out, seed, grid, interpolate, trun
         else:
             paths = generate_images(generator, out, num, seed, grid, truncation, dist)
             click.echo(f"Wrote {len(paths)} file(s) to {out}")
-    except UserError as exc:
-        raise click.ClickException(str(exc)) from None
 
 
 @cli.command()
-@click.option(
-    "--run-dir",
-    required=True,
-    type=click.Path(path_type=Path, exists=True, file_okay=False),
-    help="A run folder written by `ganflow run`.",
-)
-@click.option(
-    "--checkpoint",
-    default=None,
-    metavar="latest|best|PATH",
-    help="Evaluate this checkpoint instead of the run's generator.keras.",
-)
+@_run_dir_option(required=True)
+@_checkpoint_option("Evaluate this checkpoint instead of the run's generator.keras.")
 @click.option(
     "--num",
     type=click.IntRange(2, 100_000),
@@ -316,10 +308,8 @@ def evaluate(run_dir, checkpoint, num, inception_weights) -> None:
     from tasks.errors import UserError
     from tasks.evaluate import evaluate_run
 
-    try:
+    with _one_line_errors(UserError):
         result = evaluate_run(run_dir, checkpoint, num, inception_weights)
-    except UserError as exc:
-        raise click.ClickException(str(exc)) from None
     report = json.loads(result.report.read_text())
     mem = report["memorization"]
     click.echo(
@@ -369,7 +359,7 @@ class _one_line_errors:
         for handler in self.handlers:
             handler.removeFilter(self._filter)
         if isinstance(exc, self.user_error):
-            raise click.ClickException(str(exc))
+            raise click.ClickException(str(exc)) from None
         return False
 
 
