@@ -20,10 +20,10 @@ from ganmodels.metrics.memorization import memorization
 from ganmodels.metrics.ms_ssim import diversity
 from ganmodels.metrics.ndb import ndb_js
 from ganmodels.metrics.swd import swd
-from ganmodels.train_step import to_uint8
 from tasks.atomic import atomic_path, write_json
 from tasks.caching import step_options
 from tasks.errors import UserError
+from tasks.generate import images_from, latent_distribution, latent_shape, load_generator
 from tasks.progress import run_logger
 from tasks.render import write_png
 
@@ -48,10 +48,9 @@ def real_subset(images: np.ndarray, count: int, seed: int = EVAL_SEED) -> np.nda
     return np.asarray(images[pick])
 
 
-def generated(generator, count: int, dist: str = "normal", seed: int = EVAL_SEED, batch: int = 256) -> np.ndarray:
+def generated(generator, count: int, dist: str = "normal", seed: int = EVAL_SEED) -> np.ndarray:
     """`count` uint8 images from fixed latents of the generator's input shape and distribution."""
-    z = sample_latents(count, tuple(generator.input_shape[1:]), seed, dist=dist)
-    return np.concatenate([to_uint8(generator(z[i : i + batch], training=False)) for i in range(0, count, batch)])
+    return images_from(generator, sample_latents(count, latent_shape(generator), seed, dist=dist))
 
 
 def epoch_scores(real: np.ndarray, generator, dist: str = "normal") -> dict[str, float]:
@@ -132,8 +131,6 @@ def evaluate_generator(
     name: str = "evaluation",
 ) -> Evaluation:
     """Full evaluation of `generator` against the training array; writes `<name>.json` and `nearest.png`."""
-    from tasks.generate import latent_distribution
-
     images = np.load(npy, mmap_mode="r")
     dist = latent_distribution(run_dir)
     report, fake, closest = full_evaluation(generator, images, count, inception_weights, dist)
@@ -146,8 +143,6 @@ def evaluate_run(
     run_dir: Path, checkpoint: str | None = None, count: int = FULL_SUBSET, inception_weights: Path | None = None
 ) -> Evaluation:
     """`ganflow evaluate`: recompute every metric for a run folder or one of its checkpoints."""
-    from tasks.generate import load_generator
-
     summary_file = Path(run_dir) / "summary.json"
     if not summary_file.exists():
         raise UserError(f"--run-dir {run_dir}: no summary.json; evaluate a folder that `ganflow run` finished")
@@ -167,10 +162,7 @@ def evaluate(
 
     `trained` (the train step's result) is part of the cache key, so more training means a new report.
     """
-    from ganmodels.tf import keras
-
-    generator = keras.models.load_model(trained.generator, compile=False)
-    return evaluate_generator(generator, npy, run_dir, count, inception_weights)
+    return evaluate_generator(load_generator(model=trained.generator), npy, run_dir, count, inception_weights)
 
 
 @dataclass

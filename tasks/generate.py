@@ -88,11 +88,13 @@ def load_generator(run_dir: Path | None = None, model: Path | None = None, check
     return generator_from_checkpoint(run_dir, checkpoint)
 
 
-def _render(generator, z: np.ndarray, batch: int = 256) -> np.ndarray:
+def images_from(generator, z: np.ndarray, batch: int = 256) -> np.ndarray:
+    """uint8 images for the latent vectors `z`, in batches that keep memory small."""
     return np.concatenate([to_uint8(generator(z[i : i + batch], training=False)) for i in range(0, len(z), batch)])
 
 
-def _latent_shape(generator) -> tuple[int, ...]:
+def latent_shape(generator) -> tuple[int, ...]:
+    """The shape of one latent input: (latent_dim,), or an image's shape for image-shaped noise."""
     return tuple(generator.input_shape[1:])
 
 
@@ -106,8 +108,8 @@ def generate_images(
     dist: str = "normal",
 ) -> list[Path]:
     """Write `num` images as PNG files, or one grid PNG."""
-    z = sample_latents(num, _latent_shape(generator), seed, truncation, dist)
-    images = _render(generator, z)
+    z = sample_latents(num, latent_shape(generator), seed, truncation, dist)
+    images = images_from(generator, z)
     out = Path(out)
     if grid:
         return [write_png(out / "grid.png", image_grid(images))]
@@ -124,12 +126,12 @@ def interpolation_gif(
     dist: str = "normal",
 ) -> Path:
     """A looping latent walk through `points` random points, for `num` walks side by side in a grid."""
-    shape = _latent_shape(generator)
+    shape = latent_shape(generator)
     dim = int(np.prod(shape))  # image-shaped noise is walked as one long vector
     anchors = sample_latents(num * points, shape, seed, truncation, dist).reshape(num, points, dim)
     walks = np.stack([latent_walk(a, FRAMES_PER_LEG) for a in anchors], axis=1)  # (frames, num, dim)
     frames = []
     for z in walks.reshape(len(walks), num, *shape):
-        grid = image_grid(_render(generator, z))
+        grid = image_grid(images_from(generator, z))
         frames.append(grid if grid.shape[2] == 3 else np.repeat(grid, 3, axis=2))
     return write_gif(frames, Path(out) / "walk.gif", [80] * len(frames))

@@ -170,6 +170,7 @@ def train_gan(data: PreprocessedData, config: GanConfig, options: TrainOptions, 
     cadence = CheckpointCadence(options.checkpoint_every)
     throttled = Throttled(log)
     steps_run = 0
+    curves = None  # drawn after each epoch; drawn once at the end only if no epoch ran here
     epochs = options.epochs
     distribute = state.models.strategy.experimental_distribute_dataset
 
@@ -200,7 +201,7 @@ def train_gan(data: PreprocessedData, config: GanConfig, options: TrainOptions, 
             scores, improved = quality.epoch_end(epoch, state.models.sampler, row, grid)
             rows.append({**row, **scores, "seconds": round(time.perf_counter() - t0, 4)})
             write_metrics(metrics_path, rows)
-            quality.curves(rows)
+            curves = quality.curves(rows)
             if improved:
                 save_generator(state, run_dir / "generator.keras")
             manager.save(checkpoint_number=int(state.step.numpy()))
@@ -241,7 +242,7 @@ def train_gan(data: PreprocessedData, config: GanConfig, options: TrainOptions, 
         runtime.to_dict(),
         extra_updates=state.extra_updates(),
         generator_last=last,
-        curves=quality.curves(rows),
+        curves=curves or quality.curves(rows),
         best_epoch=quality.best.epoch,
     )
 
