@@ -9,6 +9,7 @@ option's fallback (in the field's schema, shown as the CLI default). So a recipe
 what a user asked for, and a resolved model reads the same however it was built.
 """
 
+import dataclasses
 import hashlib
 import json
 import re
@@ -324,53 +325,21 @@ class RunParams(BaseModel):
     def gan_config(self) -> GanConfig:
         """The model and trajectory these options describe (0 turns EMA off, 0 extra steps the balance rule)."""
         return GanConfig(
-            size=self.size,
-            channels=self.channels,
-            arch=self.arch,
-            latent_dim=self.latent_dim,
-            noise_shape=self.noise_shape,
-            latent_dist=self.latent_dist,
-            batch_size=self.batch_size,
-            seed=self.seed,
-            g_filters=self.g_filters,
-            d_filters=self.d_filters,
-            dropout=self.dropout,
-            leaky_alpha=self.leaky_alpha,
-            bn_momentum=self.bn_momentum,
-            d_batchnorm=self.d_batchnorm,
-            width=self.width,
-            hidden_units=self.hidden_units,
-            loss=self.loss,
-            n_critic=self.n_critic,
-            gp_weight=self.gp_weight,
-            label_smoothing=self.label_smoothing,
-            label_noise=self.label_noise,
-            flip_labels=self.flip_labels,
-            optimizer=self.optimizer,
-            lr_g=self.lr_g,
-            lr_d=self.lr_d,
-            beta1=self.beta1,
-            beta2=self.beta2,
-            d_pretrain_steps=self.d_pretrain_steps,
-            balance_margin=self.balance_margin if self.balance_max_steps else None,
-            balance_max_steps=self.balance_max_steps,
-            ema=self.ema or None,
-            diffaugment=parse_augment(self.diffaugment),
+            **{
+                **self._values_for(GanConfig),
+                "balance_margin": self.balance_margin if self.balance_max_steps else None,
+                "ema": self.ema or None,
+                "diffaugment": parse_augment(self.diffaugment),
+            }
         )
 
     def train_options(self) -> TrainOptions:
-        return TrainOptions(
-            epochs=self.epochs,
-            checkpoint_every=self.checkpoint_every,
-            keep_checkpoints=self.keep_checkpoints,
-            restart=self.restart,
-            precision=self.precision,
-            jit=self.jit,
-            threads=self.threads,
-            deterministic=self.deterministic,
-            devices=self.devices,
-            eval_every=self.eval_every,
-        )
+        return TrainOptions(**self._values_for(TrainOptions))
+
+    def _values_for(self, target: type) -> dict[str, Any]:
+        """These options' values for the dataclass `target`, whose every field is an option of the same name
+        (a field without one fails here, at the first validation, not silently at its default)."""
+        return {f.name: getattr(self, f.name) for f in dataclasses.fields(target) if f.init}
 
     def default_run_name(self) -> str:
         """Same data and model settings give the same folder, so a rerun with more epochs continues it."""
