@@ -9,7 +9,6 @@ Each kind lives in its own module under `tasks/sources/`; this one parses `--sou
 """
 
 import hashlib
-import json
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,7 +17,7 @@ from prefect import task
 from prefect.cache_policies import INPUTS, TASK_SOURCE, CachePolicy
 from prefect.tasks import exponential_backoff
 
-from tasks.atomic import write_json
+from tasks.atomic import read_json, write_json
 from tasks.caching import OutputsExist, step_options
 from tasks.errors import UserError, is_network_error
 from tasks.hashing import file_sha256
@@ -188,7 +187,7 @@ def _url(source: Source, data_dir: Path, sha256: str | None, limits: ExtractLimi
     url = source.location
     folder = data_dir / "sources" / "downloads" / hashlib.sha256(url.encode()).hexdigest()[:16]
     record_path = folder / "download.json"
-    record = _read_json(record_path)
+    record = read_json(record_path)
     dest = data_dir / "sources" / str(record.get("extracted", "-"))
     if not (dest.is_dir() and (not sha256 or record.get("sha256") == sha256)):
         got = download(url, folder / url_file_name(url), sha256)
@@ -210,13 +209,6 @@ def _classic(source: Source, data_dir: Path, sha256, limits) -> tuple[Path, str]
 
 
 _LOCATORS = {"sample": _sample, "folder": _folder, "archive": _archive, "url": _url, "classic": _classic}
-
-
-def _read_json(path: Path) -> dict:
-    try:
-        return json.loads(Path(path).read_text())
-    except (OSError, ValueError):
-        return {}
 
 
 def source_key(source_text: str, data_dir: Path) -> str | None:

@@ -52,6 +52,15 @@ def write_json(target: Path, data: object) -> Path:
     return Path(target)
 
 
+def read_json(path: Path) -> dict:
+    """A JSON record this project wrote, or {} when it is missing or unreadable (then it is made again)."""
+    try:
+        data = json.loads(Path(path).read_text())
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
 def write_bytes(target: Path, data: bytes) -> Path:
     with atomic_path(target) as tmp:
         tmp.write_bytes(data)

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import unquote, urlsplit, urlunsplit
 
-from tasks.atomic import write_json
+from tasks.atomic import read_json, write_json
 from tasks.errors import NetworkError, UserError
 from tasks.hashing import file_sha256
 from tasks.progress import Throttled, bytes_bar, run_logger
@@ -186,12 +186,7 @@ def _validators(response) -> dict:
 
 def _read_meta(path: Path, url: str) -> dict:
     """The validators saved with a partial download, if they belong to this URL."""
-    import json
-
-    try:
-        meta = json.loads(Path(path).read_text())
-    except (OSError, ValueError):
-        return {}
+    meta = read_json(path)
     return meta if meta.get("url") == redact(url) else {}
 
 
