@@ -67,7 +67,7 @@ def test_prepare_image_decodes_crops_resizes_in_rgb(tmp_path):
 def test_corrupt_files_are_skipped_and_recorded(tmp_path, tiny_faces):
     (tiny_faces / "broken.jpg").write_text("not an image")
     (tiny_faces / "empty.png").write_bytes(b"")
-    acquired = AcquiredImages(Source("folder", str(tiny_faces)), tiny_faces, "test:faces", 10)
+    acquired = _acquired(tiny_faces, "test:faces")
     data = preprocess_images(acquired, 32, 3, "center", tmp_path / "data")
     assert data.count == 8 and data.skipped == 2
     array = np.load(data.npy)
@@ -82,7 +82,7 @@ def test_corrupt_files_are_skipped_and_recorded(tmp_path, tiny_faces):
 
 
 def test_cache_key_depends_on_source_and_parameters(tmp_path, tiny_faces):
-    acquired = AcquiredImages(Source("folder", str(tiny_faces)), tiny_faces, "id-1", 8)
+    acquired = _acquired(tiny_faces, "id-1")
     a = preprocess_images(acquired, 32, 3, "center", tmp_path)
     assert preprocess_images(acquired, 32, 3, "center", tmp_path).npy == a.npy
     assert preprocess_images(acquired, 28, 3, "center", tmp_path).npy != a.npy
@@ -369,7 +369,7 @@ KILL_AFTER = (
 )
 def test_kill_9_leaves_no_complete_looking_cache_and_the_rerun_matches(tmp_path, where, n, caplog):
     folder = write_faces(tmp_path / "faces", 30, size=(50, 40))
-    acquired = AcquiredImages(Source("folder", str(folder)), folder, "kill-test", 30)
+    acquired = _acquired(folder, "kill-test")
     reference = preprocess_images(acquired, 32, 3, "center", tmp_path / "reference", chunk_size=3)
 
     data_dir = tmp_path / "data"
@@ -391,7 +391,7 @@ def test_kill_9_leaves_no_complete_looking_cache_and_the_rerun_matches(tmp_path,
 def test_a_kill_at_any_moment_never_leaves_a_complete_looking_cache(tmp_path):
     """A real kill -9 from outside, at whatever point the child is: nothing looks complete, the rerun is right."""
     folder = write_faces(tmp_path / "faces", 60, size=(120, 100))
-    acquired = AcquiredImages(Source("folder", str(folder)), folder, "kill-any", 60)
+    acquired = _acquired(folder, "kill-any")
     reference = preprocess_images(acquired, 32, 3, "center", tmp_path / "reference", chunk_size=1)
     script = (
         "import sys\nfrom pathlib import Path\nfrom tasks.acquire import AcquiredImages, Source\n"
@@ -420,7 +420,7 @@ def test_a_kill_at_any_moment_never_leaves_a_complete_looking_cache(tmp_path):
 def test_a_resumed_run_rewrites_chunks_whose_rows_did_not_reach_the_disk(tmp_path):
     """The journal holds each chunk's CRC-32: rows that differ (a power cut) are written again."""
     folder = write_faces(tmp_path / "faces", 12, size=(50, 40))
-    acquired = AcquiredImages(Source("folder", str(folder)), folder, "verify", 12)
+    acquired = _acquired(folder, "verify")
     reference = preprocess_images(acquired, 32, 3, "center", tmp_path / "reference", chunk_size=3)
     data_dir = tmp_path / "data"
     args = [sys.executable, "-c", KILL_AFTER, str(folder), str(data_dir), "chunk", "3", "verify"]
