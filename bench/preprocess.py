@@ -71,7 +71,7 @@ def run_baseline(paths: list[Path]) -> np.ndarray:
 
 def decode_chunk(jobs: list[tuple[str, int]]) -> int:
     """(b) worker: read and `cv2.imdecode` each file with its flag; nothing else."""
-    from tasks.image_decode import read_file
+    from tasks.preprocess.image_decode import read_file
 
     decoded = 0
     for path, flag in jobs:
@@ -81,8 +81,8 @@ def decode_chunk(jobs: list[tuple[str, int]]) -> int:
 
 def decode_flags(paths: list[Path]) -> list[tuple[str, int]]:
     """The imdecode flag ganflow picks for each file (from its header), computed before timing."""
-    from tasks.image_decode import DecodeSettings, decode_plan, jpeg_flag, read_file
-    from tasks.image_header import read_header
+    from tasks.preprocess.image_decode import DecodeSettings, decode_plan, jpeg_flag, read_file
+    from tasks.preprocess.image_header import read_header
 
     settings = DecodeSettings(SIZE, CHANNELS, CROP)
     flags = []
@@ -95,7 +95,7 @@ def decode_flags(paths: list[Path]) -> list[tuple[str, int]]:
 def run_decode_limit(flags: list[tuple[str, int]], workers: int) -> int:
     """(b) Bare decodes on all cores, in the same chunks and pool as ganflow."""
     from bench.preprocess import decode_chunk  # by module name: workers cannot import `__main__`
-    from tasks.chunk_pool import CHUNK_SIZE, map_in_order
+    from tasks.preprocess.chunk_pool import CHUNK_SIZE, map_in_order
 
     chunks = [(flags[i : i + CHUNK_SIZE],) for i in range(0, len(flags), CHUNK_SIZE)]
     return sum(map_in_order(decode_chunk, chunks, workers))
@@ -106,8 +106,8 @@ def run_ganflow(folder: Path, count: int, workers: int = 0, crop: str = CROP) ->
 
     Returns its seconds (only the preprocess call is timed), the image count and, for small runs, the images.
     """
-    from tasks.acquire import AcquiredImages, Source
-    from tasks.preprocess import preprocess_images
+    from tasks.acquire.task import AcquiredImages, Source
+    from tasks.preprocess.task import preprocess_images
 
     acquired = AcquiredImages(Source("folder", str(folder)), folder, f"bench:{count}:{time.time_ns()}", count)
     with tempfile.TemporaryDirectory(prefix="ganflow-bench-") as data_dir:
@@ -127,8 +127,8 @@ def reduced_vs_full(paths: list[Path]) -> dict[str, float]:
 
     Also writes a sheet to look at: per row, the reduced decode, the full decode, their difference x8.
     """
-    from tasks.crops import fit_square
-    from tasks.image_decode import DecodeSettings, checked_header, decode, decode_plan, read_file
+    from tasks.preprocess.crops import fit_square
+    from tasks.preprocess.image_decode import DecodeSettings, checked_header, decode, decode_plan, read_file
 
     diffs, worst, factors, pairs = [], 0.0, set(), []
     for crop in ("center", "celeba", "pad", "none"):
@@ -212,9 +212,9 @@ def _rss_kb(pid: int) -> int:
 
 
 def speed(args) -> dict:
-    import tasks.preprocess  # noqa: F401 - imports (Prefect) are not preprocessing time
-    from tasks.acquire import list_image_names
-    from tasks.chunk_pool import START_METHOD, worker_count
+    import tasks.preprocess.task  # noqa: F401 - imports (Prefect) are not preprocessing time
+    from tasks.acquire.task import list_image_names
+    from tasks.preprocess.chunk_pool import START_METHOD, worker_count
 
     workers = worker_count(args.workers)
     paths = synthetic_faces(args.count, BENCH_DIR / f"jpeg-178x218-{args.count}")
@@ -268,7 +268,7 @@ def speed(args) -> dict:
 
 
 def memory(args) -> dict:
-    from tasks.chunk_pool import worker_count
+    from tasks.preprocess.chunk_pool import worker_count
 
     count = args.count if args.count != 5000 else 50_000
     paths = synthetic_faces(count, BENCH_DIR / f"jpeg-178x218-{count}")

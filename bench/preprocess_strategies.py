@@ -2,7 +2,7 @@
 
 Every strategy runs the same `process_chunk` over the same chunks of the same files and must return
 the same images in the same order; only the machinery differs:
-- a process pool (`tasks.chunk_pool.map_in_order`) with each multiprocessing start method;
+- a process pool (`tasks.preprocess.chunk_pool.map_in_order`) with each multiprocessing start method;
 - plain threads (OpenCV releases the GIL while it decodes);
 - Prefect task mapping over the chunks, with Prefect's thread and process task runners. Its time is
   taken inside the flow, so the flow's own start-up and the temporary server's are not counted.
@@ -14,9 +14,9 @@ from pathlib import Path
 
 import numpy as np
 
-from tasks import chunk_pool
-from tasks.chunk_pool import CHUNK_SIZE, map_in_order, process_chunk, worker_count
-from tasks.image_decode import DecodeSettings
+from tasks.preprocess import chunk_pool
+from tasks.preprocess.chunk_pool import CHUNK_SIZE, map_in_order, process_chunk, worker_count
+from tasks.preprocess.image_decode import DecodeSettings
 
 
 def _jobs(paths: list[Path], settings: DecodeSettings) -> list[tuple]:

@@ -63,8 +63,8 @@ def train_for(recipe: str, source: str, seconds: float, out: Path) -> Path:
 
 def score(run_dir: Path, images_count: int) -> dict:
     """SWD of the latest checkpoint's generator against the run's own training array."""
-    from tasks.evaluate import full_evaluation
-    from tasks.generate import generator_from_checkpoint, latent_distribution
+    from tasks.report.evaluate import full_evaluation
+    from tasks.report.generate import generator_from_checkpoint, latent_distribution
 
     config = json.loads((run_dir / "checkpoints" / "config.json").read_text())["config"]
     npys = [p for p in (run_dir.parent / "data").glob(f"*-{config['size']}px-c{config['channels']}-*/images.npy")]

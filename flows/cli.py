@@ -271,7 +271,7 @@ def generate(run_dir, model, checkpoint, num, out, seed, grid, interpolate, trun
     if checkpoint is not None and run_dir is None:
         raise click.UsageError("--checkpoint needs --run-dir (a checkpoint belongs to a run folder)")
     from tasks.errors import UserError
-    from tasks.generate import generate_images, interpolation_gif, latent_distribution, load_generator
+    from tasks.report.generate import generate_images, interpolation_gif, latent_distribution, load_generator
 
     with _one_line_errors(UserError):
         generator = load_generator(run_dir, model, checkpoint)
@@ -306,7 +306,7 @@ def evaluate(run_dir, checkpoint, num, inception_weights) -> None:
     Writes evaluation.json and nearest.png into the run folder and prints the headline figures.
     """
     from tasks.errors import UserError
-    from tasks.evaluate import evaluate_run
+    from tasks.report.evaluate import evaluate_run
 
     with _one_line_errors(UserError):
         result = evaluate_run(run_dir, checkpoint, num, inception_weights)

@@ -12,14 +12,14 @@ from typing import Any
 from prefect import flow
 
 from flows.params import RunParams
-from tasks.acquire import acquire
-from tasks.artifacts import publish_run_artifacts
-from tasks.epochs import epoch_target
-from tasks.evaluate import evaluate
-from tasks.preprocess import preprocess
-from tasks.render import render
-from tasks.summary import write_summary
-from tasks.train import train
+from tasks.acquire.task import acquire
+from tasks.preprocess.task import preprocess
+from tasks.report.artifacts import publish_run_artifacts
+from tasks.report.evaluate import evaluate
+from tasks.report.render import render
+from tasks.report.summary import write_summary
+from tasks.train.epochs import epoch_target
+from tasks.train.task import train
 
 
 @dataclass(frozen=True)

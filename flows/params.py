@@ -20,10 +20,10 @@ from pydantic import BaseModel, ByteSize, ConfigDict, Field, ValidationInfo, fie
 
 from flows.recipes import DEFAULT_RECIPE, RECIPES, RecipeName
 from ganmodels.config import AUGMENTS, GanConfig
-from tasks.acquire import ARCHIVE_KINDS, parse_source
-from tasks.image_decode import DEFAULT_MAX_PIXELS, DEFAULT_MIN_SIDE
-from tasks.sources.archive import DEFAULT_MAX_BYTES, DEFAULT_MAX_ENTRIES
-from tasks.train_options import TrainOptions
+from tasks.acquire.sources.archive import DEFAULT_MAX_BYTES, DEFAULT_MAX_ENTRIES
+from tasks.acquire.task import ARCHIVE_KINDS, parse_source
+from tasks.preprocess.image_decode import DEFAULT_MAX_PIXELS, DEFAULT_MIN_SIDE
+from tasks.train.options import TrainOptions
 
 
 def tunable(fallback: Any, **kwargs: Any) -> Any:

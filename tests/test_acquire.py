@@ -7,7 +7,7 @@ import pytest
 from loopback import FileServer, image_bytes, serving, zip_bytes
 from prefect import flow
 
-from tasks.acquire import acquire, acquire_images, list_image_names, list_images, parse_source
+from tasks.acquire.task import acquire, acquire_images, list_image_names, list_images, parse_source
 from tasks.errors import UserError
 
 

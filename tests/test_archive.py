@@ -10,10 +10,10 @@ import numpy as np
 import pytest
 from loopback import image_bytes, zip_bytes
 
-from tasks.acquire import acquire_images, parse_source
+from tasks.acquire.sources.archive import ExtractLimits, extract_archive
+from tasks.acquire.sources.folder import list_images
+from tasks.acquire.task import acquire_images, parse_source
 from tasks.errors import UserError
-from tasks.sources.archive import ExtractLimits, extract_archive
-from tasks.sources.folder import list_images
 
 
 def _faces(n: int = 3) -> dict[str, bytes]:

@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from tasks.artifacts import TrainingProgress, artifact_key, publish_run_artifacts, summary_markdown
+from tasks.report.artifacts import TrainingProgress, artifact_key, publish_run_artifacts, summary_markdown
 
 
 def test_outside_a_prefect_run_nothing_is_published(tmp_path):

@@ -10,9 +10,9 @@ from concurrent.futures.process import BrokenProcessPool
 import numpy as np
 import pytest
 
-from tasks.chunk_journal import ChunkJournal
-from tasks.chunk_pool import map_in_order, worker_count
-from tasks.npy_writer import NpyRowWriter
+from tasks.preprocess.chunk_journal import ChunkJournal
+from tasks.preprocess.chunk_pool import map_in_order, worker_count
+from tasks.preprocess.npy_writer import NpyRowWriter
 
 
 def slow_square(i: int, delay: float) -> tuple[int, int]:

@@ -7,9 +7,9 @@ import cv2
 import numpy as np
 import pytest
 
-from tasks.acquire import acquire_images, parse_source, source_key
+from tasks.acquire.sources.folder import list_images
+from tasks.acquire.task import acquire_images, parse_source, source_key
 from tasks.errors import UserError
-from tasks.sources.folder import list_images
 
 
 @pytest.fixture

@@ -4,8 +4,8 @@ import cv2
 import numpy as np
 import pytest
 
-from tasks.crops import crop_box, crop_square, fit_square, output_extent, resize_to, scale_box
-from tasks.image_decode import prepare_image
+from tasks.preprocess.crops import crop_box, crop_square, fit_square, output_extent, resize_to, scale_box
+from tasks.preprocess.image_decode import prepare_image
 
 
 def coordinates(height: int, width: int) -> np.ndarray:

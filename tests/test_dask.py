@@ -71,9 +71,9 @@ def test_dask_preprocessing_is_byte_identical_to_the_default_runner(
 def test_without_an_address_a_local_cluster_is_started_and_stopped(prefect_server, make_faces, tmp_path, monkeypatch):
     import multiprocessing
 
-    from tasks.acquire import acquire_images
-    from tasks.chunk_runners import chunk_map
-    from tasks.preprocess import preprocess_images
+    from tasks.acquire.task import acquire_images
+    from tasks.preprocess.chunk_runners import chunk_map
+    from tasks.preprocess.task import preprocess_images
 
     monkeypatch.setenv("PYTHONPATH", os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]))
     acquired = acquire_images(str(make_faces(6)), tmp_path / "data")

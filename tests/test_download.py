@@ -7,9 +7,9 @@ import numpy as np
 import pytest
 from loopback import FileServer, image_bytes, serving, zip_bytes
 
-from tasks.acquire import acquire_images
+from tasks.acquire.sources.download import download, redact
+from tasks.acquire.task import acquire_images
 from tasks.errors import NetworkError, UserError
-from tasks.sources.download import download, redact
 
 
 @pytest.fixture

@@ -10,9 +10,9 @@ import pytest
 
 from ganmodels.config import GanConfig
 from ganmodels.latents import latent_walk, sample_latents, slerp
-from tasks.preprocess import PreprocessedData
-from tasks.train import train_gan
-from tasks.train_options import TrainOptions
+from tasks.preprocess.task import PreprocessedData
+from tasks.train.options import TrainOptions
+from tasks.train.task import train_gan
 
 
 @pytest.fixture(scope="module")
@@ -141,7 +141,7 @@ def test_an_ema_run_generates_from_its_ema_generator(ema_run_dir, tmp_path):
 
 
 def test_latents_follow_the_run_and_truncate_in_their_distribution(ema_run_dir):
-    from tasks.generate import latent_distribution
+    from tasks.report.generate import latent_distribution
 
     assert latent_distribution(ema_run_dir) == "uniform"
     assert latent_distribution(model=ema_run_dir / "generator.keras") == "uniform"

@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 from PIL import Image, ImageOps
 
-from tasks.crops import fit_square
-from tasks.image_decode import (
+from tasks.preprocess.crops import fit_square
+from tasks.preprocess.image_decode import (
     DecodeSettings,
     Unusable,
     checked_header,
@@ -18,7 +18,7 @@ from tasks.image_decode import (
     prepare_bytes,
     prepare_image,
 )
-from tasks.image_header import ImageHeader, NotAnImage, read_header
+from tasks.preprocess.image_header import ImageHeader, NotAnImage, read_header
 
 
 def encoded(image: Image.Image, fmt: str, orientation: int = 1, **options) -> bytes:
@@ -170,7 +170,7 @@ def test_a_bmp_bomb_is_refused_from_its_header():
 
 def test_skip_details_do_not_carry_object_addresses():
     """The manifest must be the same in every run: no `<... object at 0x...>` in a reason's detail."""
-    from tasks.image_decode import Unusable
+    from tasks.preprocess.image_decode import Unusable
 
     assert Unusable("not a decodable image", "cannot identify image file <_io.BytesIO object at 0x7f8e58>").detail == (
         "cannot identify image file <_io.BytesIO object>"

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 from loopback import KAGGLE_TOKEN, KaggleDataset, KaggleServer, image_bytes, serving, zip_bytes
 
-from tasks.acquire import acquire_images, parse_source, source_key
+from tasks.acquire.task import acquire_images, parse_source, source_key
 from tasks.errors import NetworkError, UserError
 
 CELEBA = "jessicali9530/celeba-dataset"

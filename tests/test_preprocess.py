@@ -19,11 +19,11 @@ import pytest
 from conftest import write_faces
 from PIL import Image
 
-from tasks.acquire import AcquiredImages, Source, list_images
-from tasks.crops import crop_square, resize_square
-from tasks.image_decode import prepare_image
-from tasks.npy_writer import read_npy_header
-from tasks.preprocess import preprocess_images, read_cache
+from tasks.acquire.task import AcquiredImages, Source, list_images
+from tasks.preprocess.crops import crop_square, resize_square
+from tasks.preprocess.image_decode import prepare_image
+from tasks.preprocess.npy_writer import read_npy_header
+from tasks.preprocess.task import preprocess_images, read_cache
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -262,8 +262,8 @@ def test_an_unreadable_file_is_skipped_with_its_reason(tmp_path, tiny_faces):
     script = (
         "import json, sys\n"
         "from pathlib import Path\n"
-        "from tasks.acquire import AcquiredImages, Source\n"
-        "from tasks.preprocess import preprocess_images\n"
+        "from tasks.acquire.task import AcquiredImages, Source\n"
+        "from tasks.preprocess.task import preprocess_images\n"
         "folder = Path(sys.argv[1])\n"
         "data = preprocess_images(AcquiredImages(Source('folder', str(folder)), folder, 'perm', 8), 32, 3, "
         "'center', Path(sys.argv[2]))\n"
@@ -342,7 +342,7 @@ KILL_AFTER = (
     "import os, signal, sys\n"
     "from pathlib import Path\n"
     "from tasks import chunk_journal, preprocess\n"
-    "from tasks.acquire import AcquiredImages, Source\n"
+    "from tasks.acquire.task import AcquiredImages, Source\n"
     "where, n, identity = sys.argv[3], int(sys.argv[4]), sys.argv[5]\n"
     "def killer(real):\n"
     "    calls = []\n"
@@ -394,8 +394,8 @@ def test_a_kill_at_any_moment_never_leaves_a_complete_looking_cache(tmp_path):
     acquired = _acquired(folder, "kill-any")
     reference = preprocess_images(acquired, 32, 3, "center", tmp_path / "reference", chunk_size=1)
     script = (
-        "import sys\nfrom pathlib import Path\nfrom tasks.acquire import AcquiredImages, Source\n"
-        "from tasks.preprocess import preprocess_images\nfolder = Path(sys.argv[1])\n"
+        "import sys\nfrom pathlib import Path\nfrom tasks.acquire.task import AcquiredImages, Source\n"
+        "from tasks.preprocess.task import preprocess_images\nfolder = Path(sys.argv[1])\n"
         "preprocess_images(AcquiredImages(Source('folder', str(folder)), folder, 'kill-any', 60), 32, 3, "
         "'center', Path(sys.argv[2]), workers=1, chunk_size=1)\n"
     )

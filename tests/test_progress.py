@@ -6,7 +6,7 @@ import re
 import pytest
 from rich.console import Console
 
-from tasks.preprocess import ImagesPerSecond
+from tasks.preprocess.task import ImagesPerSecond
 from tasks.progress import progress_bar
 
 ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")

@@ -7,7 +7,7 @@ import imageio.v3 as iio
 import pytest
 
 from flows.ganflow import ganflow
-from tasks.evaluate import BestSoFar
+from tasks.report.evaluate import BestSoFar
 
 
 def test_best_checkpoint_selection_on_a_made_up_sequence():

@@ -5,7 +5,7 @@ Every kind of source ends the same way, as a folder that preprocess reads with `
 `data-dir/sources/`), an http(s) URL to such an archive (downloaded with resume, then extracted), a Kaggle
 dataset through kagglehub (`kaggle:OWNER/SLUG[/versions/N]`, or the presets `celeba` and
 `celebrities-100k`), and the classic `mnist`, `fashion_mnist` and `cifar10` through keras.datasets.
-Each kind lives in its own module under `tasks/sources/`; this one parses `--source` and dispatches.
+Each kind lives in its own module under `tasks/acquire/sources/`; this one parses `--source` and dispatches.
 """
 
 import hashlib
@@ -17,12 +17,8 @@ from prefect import task
 from prefect.cache_policies import INPUTS, TASK_SOURCE, CachePolicy
 from prefect.tasks import exponential_backoff
 
-from tasks.atomic import read_json, write_json
-from tasks.caching import OutputsExist, step_options
-from tasks.errors import UserError, is_network_error
-from tasks.hashing import file_sha256
-from tasks.sources import classic, kaggle
-from tasks.sources.archive import (
+from tasks.acquire.sources import classic, kaggle
+from tasks.acquire.sources.archive import (
     DEFAULT_MAX_BYTES,
     DEFAULT_MAX_ENTRIES,
     ExtractLimits,
@@ -30,8 +26,8 @@ from tasks.sources.archive import (
     extract_archive,
     is_archive_name,
 )
-from tasks.sources.download import download, redact, url_file_name
-from tasks.sources.folder import (
+from tasks.acquire.sources.download import download, redact, url_file_name
+from tasks.acquire.sources.folder import (
     IMAGE_EXTENSIONS,
     file_fingerprint,
     folder_fingerprint,
@@ -39,8 +35,12 @@ from tasks.sources.folder import (
     list_images,
     pick_images_folder,
 )
-from tasks.sources.sample import IDENTITY as SAMPLE_IDENTITY
-from tasks.sources.sample import write_sample
+from tasks.acquire.sources.sample import IDENTITY as SAMPLE_IDENTITY
+from tasks.acquire.sources.sample import write_sample
+from tasks.atomic import read_json, write_json
+from tasks.caching import OutputsExist, step_options
+from tasks.errors import UserError, is_network_error
+from tasks.hashing import file_sha256
 
 __all__ = ["AcquiredImages", "Source", "acquire", "acquire_images", "list_image_names", "list_images", "parse_source"]
 
@@ -200,7 +200,7 @@ def _url(source: Source, data_dir: Path, sha256: str | None, limits: ExtractLimi
 
 
 def _classic(source: Source, data_dir: Path, sha256, limits) -> tuple[Path, str]:
-    from tasks.sources.arrays import write_png_folder
+    from tasks.acquire.sources.arrays import write_png_folder
 
     images = classic.training_images(source.location)
     digest = classic.array_digest(images)

@@ -16,7 +16,7 @@ from ganmodels.runtime import dtype_policy
 from ganmodels.tf import keras, tf
 from ganmodels.train_step import to_uint8
 from tasks.errors import UserError
-from tasks.render import image_grid, write_gif, write_png
+from tasks.report.render import image_grid, write_gif, write_png
 
 FRAMES_PER_LEG = 12
 

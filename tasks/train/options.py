@@ -1,4 +1,4 @@
-"""How to train, kept apart from tasks/train.py so the CLI can validate options without importing TensorFlow."""
+"""How to train, kept apart from tasks/train/task.py so the CLI can validate options without importing TensorFlow."""
 
 from dataclasses import dataclass
 

@@ -13,10 +13,10 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from tasks.acquire.sources.folder import folder_fingerprint, list_images, pick_images_folder
 from tasks.atomic import write_json
 from tasks.errors import NetworkError, UserError
 from tasks.progress import run_logger
-from tasks.sources.folder import folder_fingerprint, list_images, pick_images_folder
 
 PREFIX = "kaggle:"
 HANDLE = re.compile(r"(?P<owner>[A-Za-z0-9][\w.-]*)/(?P<slug>[A-Za-z0-9][\w.-]*)(?:/versions/(?P<version>[1-9]\d*))?")

@@ -23,9 +23,9 @@ from ganmodels.metrics.swd import swd
 from tasks.atomic import atomic_path, write_json
 from tasks.caching import step_options
 from tasks.errors import UserError
-from tasks.generate import images_from, latent_distribution, latent_shape, load_generator
 from tasks.progress import run_logger
-from tasks.render import write_png
+from tasks.report.generate import images_from, latent_distribution, latent_shape, load_generator
+from tasks.report.render import write_png
 
 FULL_SUBSET = 2048
 TRAINING_SUBSET = 256

@@ -25,15 +25,15 @@ from ganmodels.runtime import Runtime, apply_runtime, resolve_runtime
 from ganmodels.state import TrainingState
 from ganmodels.tf import tf
 from ganmodels.train_step import to_uint8
-from tasks.artifacts import TrainingProgress
 from tasks.atomic import atomic_path, write_bytes, write_json
 from tasks.caching import step_options
 from tasks.errors import UserError
-from tasks.evaluate import QualityMonitor
-from tasks.preprocess import PreprocessedData
+from tasks.preprocess.task import PreprocessedData
 from tasks.progress import Throttled, progress_bar, run_logger
-from tasks.render import image_grid, sample_path, write_png
-from tasks.train_options import TrainOptions
+from tasks.report.artifacts import TrainingProgress
+from tasks.report.evaluate import QualityMonitor
+from tasks.report.render import image_grid, sample_path, write_png
+from tasks.train.options import TrainOptions
 
 GRID_SAMPLES = 36
 CHECKPOINT_SECONDS = 300
@@ -227,7 +227,7 @@ def train_gan(data: PreprocessedData, config: GanConfig, options: TrainOptions, 
         with atomic_path(generator) as tmp:
             shutil.copyfile(last, tmp)
     elif not generator.exists():  # the best epoch's file was deleted: rebuild it from its checkpoint
-        from tasks.generate import generator_from_checkpoint
+        from tasks.report.generate import generator_from_checkpoint
 
         with atomic_path(generator) as tmp:
             generator_from_checkpoint(run_dir, "best").save(tmp)

@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from tasks.sources.arrays import write_png_folder
+from tasks.acquire.sources.arrays import write_png_folder
 
 SAMPLE_COUNT = 100  # rows 0..99 of lfw_subset() are faces; the rest are not
 IDENTITY = f"sample:skimage-lfw_subset:{SAMPLE_COUNT}"

@@ -20,8 +20,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from tasks.crops import Box, crop_box, fit_square, output_extent, scale_box
-from tasks.image_header import HugeImage, ImageHeader, NotAnImage, jpeg_is_complete, read_header
+from tasks.preprocess.crops import Box, crop_box, fit_square, output_extent, scale_box
+from tasks.preprocess.image_header import HugeImage, ImageHeader, NotAnImage, jpeg_is_complete, read_header
 
 DEFAULT_MIN_SIDE = 16
 DEFAULT_MAX_PIXELS = 100_000_000

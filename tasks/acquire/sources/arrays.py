@@ -4,9 +4,9 @@ from pathlib import Path
 
 import numpy as np
 
+from tasks.acquire.sources.folder import list_images
 from tasks.atomic import atomic_dir
 from tasks.progress import Throttled, progress_bar, run_logger
-from tasks.sources.folder import list_images
 
 
 def write_png_folder(images: np.ndarray, dest: Path, label: str, prefix: str = "") -> Path:

@@ -24,8 +24,8 @@ from multiprocessing.connection import Connection
 import cv2
 import numpy as np
 
-from tasks.image_decode import DecodeSettings, Unusable, content_digest, prepare_bytes, read_file
-from tasks.npy_writer import write_rows
+from tasks.preprocess.image_decode import DecodeSettings, Unusable, content_digest, prepare_bytes, read_file
+from tasks.preprocess.npy_writer import write_rows
 
 CHUNK_SIZE = 256
 START_METHOD = "forkserver"  # clean single-threaded parent for the workers; see README "Preprocessing speed"
@@ -126,7 +126,7 @@ def _exit_with_owner(owner_alive: Connection) -> None:
 def _context() -> multiprocessing.context.BaseContext:
     context = multiprocessing.get_context(START_METHOD)
     if START_METHOD == "forkserver":
-        context.set_forkserver_preload(["tasks.chunk_pool"])  # imported once, inherited by every worker
+        context.set_forkserver_preload(["tasks.preprocess.chunk_pool"])  # imported once, inherited by every worker
     return context
 
 

@@ -2,9 +2,9 @@
 
 The cache lives under `data-dir/<source>-<size>px-c<channels>-<crop>-<key>/`, where the key hashes the
 source identity and every preprocessing parameter, so runs that share both share the work. Chunks of
-files are prepared in worker processes (`tasks/chunk_pool.py`) and their rows written in file order
-into a memory-mapped `.npy` (`tasks/npy_writer.py`), so memory stays flat. A journal of finished
-chunks (`tasks/chunk_journal.py`) lets a killed run resume; the manifest is written last, so its
+files are prepared in worker processes (`tasks/preprocess/chunk_pool.py`) and their rows written in file order
+into a memory-mapped `.npy` (`tasks/preprocess/npy_writer.py`), so memory stays flat. A journal of finished
+chunks (`tasks/preprocess/chunk_journal.py`) lets a killed run resume; the manifest is written last, so its
 presence means the cache is complete. A file that cannot be used is skipped and recorded in the
 manifest with its reason; it never stops the run.
 """
@@ -28,16 +28,16 @@ from prefect.cache_policies import INPUTS, TASK_SOURCE
 from rich.progress import ProgressColumn
 from rich.text import Text
 
-from tasks.acquire import AcquiredImages, list_image_names
+from tasks.acquire.task import AcquiredImages, list_image_names
 from tasks.atomic import write_json
 from tasks.caching import OutputsExist, step_options
-from tasks.chunk_journal import ChunkJournal
-from tasks.chunk_pool import CHUNK_SIZE, ChunkResult, RowSlot, WorkerPool, process_chunk, worker_count
-from tasks.chunk_runners import chunk_map
-from tasks.crops import CROPS
 from tasks.errors import UserError
-from tasks.image_decode import DEFAULT_MAX_PIXELS, DEFAULT_MIN_SIDE, DecodeSettings
-from tasks.npy_writer import NpyRowWriter
+from tasks.preprocess.chunk_journal import ChunkJournal
+from tasks.preprocess.chunk_pool import CHUNK_SIZE, ChunkResult, RowSlot, WorkerPool, process_chunk, worker_count
+from tasks.preprocess.chunk_runners import chunk_map
+from tasks.preprocess.crops import CROPS
+from tasks.preprocess.image_decode import DEFAULT_MAX_PIXELS, DEFAULT_MIN_SIDE, DecodeSettings
+from tasks.preprocess.npy_writer import NpyRowWriter
 from tasks.progress import Throttled, progress_bar, run_logger
 
 # Runs `process_chunk` over (index, paths, settings, dedupe, slot) jobs elsewhere, yielding results in job order.
@@ -85,7 +85,7 @@ def preprocess_images(
 
     `workers`: processes (0: every core, once the job is big enough to repay starting them).
     `chunk_size`: files per unit of work; it changes neither the output nor the cache key.
-    `map_chunks`: run the chunks elsewhere (a Dask cluster, tasks/chunk_runners.py) instead of the local
+    `map_chunks`: run the chunks elsewhere (a Dask cluster, tasks/preprocess/chunk_runners.py) instead of the local
     pool; the bytes written are the same wherever they ran.
     """
     if crop not in CROPS:

@@ -1,0 +1,1 @@
+"""preprocess: decode, crop and resize images into a cached `.npy` (`task.py`), in worker processes."""
