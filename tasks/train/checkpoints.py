@@ -7,8 +7,8 @@
 - Best: a one-deep manager in `checkpoints/best/` holds the full state of the epoch with the best SWD.
 - Loading: `latest` (newest first, falling back to older ones), `best`, or a checkpoint PATH (prefix).
   A checkpoint that fails to restore is named in one warning line and the next older one is tried; the
-  ones that failed are deleted so that the manager's list holds only checkpoints that restore. If none
-  restores, one line says so and suggests `--restart`.
+  ones that failed are deleted by training (never by generate or evaluate), so that the manager's list
+  holds only checkpoints that restore. If none restores, one line says so and suggests `--restart`.
 """
 
 from __future__ import annotations
@@ -95,7 +95,9 @@ def _forget(directory: Path, bad: list[str], good: list[str]) -> None:
         for path in Path(prefix).parent.glob(Path(prefix).name + ".*"):
             path.unlink(missing_ok=True)
     if good:
-        tf.train.update_checkpoint_state(str(directory), good[0], all_model_checkpoint_paths=list(reversed(good)))
+        tf.compat.v1.train.update_checkpoint_state(
+            str(directory), good[0], all_model_checkpoint_paths=list(reversed(good))
+        )
     else:
         (Path(directory) / "checkpoint").unlink(missing_ok=True)
 
@@ -105,11 +107,11 @@ def _reason(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {text[0][:200]}" if text else type(exc).__name__
 
 
-def restore_newest(directory: Path, restore: Callable[[str], None], what: str) -> str | None:
+def restore_newest(directory: Path, restore: Callable[[str], None], what: str, forget: bool = False) -> str | None:
     """Restore the newest checkpoint in `directory` that restores (None when there is none).
 
-    `restore(prefix)` loads one, raising on damage. Each failure is one warning line; the failed ones are
-    deleted. None restoring is one line that suggests `--restart`.
+    `restore(prefix)` loads one, raising on damage. Each failure is one warning line; with `forget` (training,
+    which writes checkpoints) the failed ones are deleted. None restoring is one line that suggests `--restart`.
     """
     candidates = _newest_first(directory)
     log = run_logger()
@@ -121,8 +123,9 @@ def restore_newest(directory: Path, restore: Callable[[str], None], what: str) -
             log.warning("checkpoint %s does not restore (%s); %s", prefix, _reason(exc), older)
             continue
         if i:
-            log.warning("%s continues from %s, the newest checkpoint that restores", what, Path(prefix).name)
-            _forget(directory, candidates[:i], candidates[i:])
+            log.info("%s continues from %s, the newest checkpoint that restores", what, Path(prefix).name)
+            if forget:
+                _forget(directory, candidates[:i], candidates[i:])
         return prefix
     if candidates:
         raise UserError(
@@ -153,7 +156,7 @@ class Checkpoints:
             holder["state"] = build()
             holder["state"].restore(prefix)
 
-        prefix = restore_newest(run.checkpoints, restore, "training")
+        prefix = restore_newest(run.checkpoints, restore, "training", forget=True)
         return (holder["state"] if prefix else build()), prefix
 
     def save(self) -> None:
