@@ -123,6 +123,8 @@ def run(**options) -> None:
     with _one_line_errors((UserError, NetworkError)):
         result = ganflow(params=params)
     click.echo(f"Trained {result.steps_trained} steps this run; outputs in {result.run_dir}")
+    if result.stopped == "budget":
+        click.echo("Stopped on the time budget (--max-minutes); a larger budget or more --epochs continues it")
     click.echo(f"GIF: {result.gif}")
 
 

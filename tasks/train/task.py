@@ -33,6 +33,7 @@ from tasks.progress import Throttled, progress_bar, run_logger
 from tasks.report.artifacts import TrainingProgress
 from tasks.report.evaluate import QualityMonitor
 from tasks.report.render import image_grid, sample_path, write_png
+from tasks.train.budget import BUDGET_SPENT, EPOCHS_DONE, TimeBudget
 from tasks.train.options import TrainOptions
 
 GRID_SAMPLES = 36
@@ -56,6 +57,7 @@ class TrainedModel:
     generator_last: Path | None = None
     curves: Path | None = None
     best_epoch: int | None = None  # the epoch whose SWD was best, when quality was evaluated
+    stopped: str = EPOCHS_DONE  # why training ended: EPOCHS_DONE, or BUDGET_SPENT (--max-minutes)
 
 
 def read_metrics(path: Path) -> list[dict]:
@@ -177,6 +179,8 @@ def train_gan(data: PreprocessedData, config: GanConfig, options: TrainOptions, 
     progress = TrainingProgress(run_dir, epochs * per_epoch)
     progress.update(int(state.step.numpy()), start_epoch, epochs, force=True)
     loss_col = TextColumn("d {task.fields[d_loss]:.3f}  g {task.fields[g_loss]:.3f}")
+    budget = TimeBudget(options.max_minutes)
+    stopped = EPOCHS_DONE
     with progress_bar(loss_col) as bar:
         total = max(epochs - start_epoch, 0) * per_epoch - skip
         job = bar.add_task("train", total=max(total, 0), d_loss=float("nan"), g_loss=float("nan"))
@@ -191,9 +195,19 @@ def train_gan(data: PreprocessedData, config: GanConfig, options: TrainOptions, 
                 bar.update(job, advance=1, description=f"train epoch {epoch}/{epochs}", **losses)
                 step = int(state.step.numpy())
                 progress.update(step, epoch, epochs)
+                if budget.spent():
+                    stopped = BUDGET_SPENT
+                    break
                 if cadence.due(step) and int(state.batch_in_epoch.numpy()) < per_epoch:
                     manager.save(checkpoint_number=step)
                     cadence.saved()
+            if stopped == BUDGET_SPENT and int(state.batch_in_epoch.numpy()) < per_epoch:
+                # Mid-epoch: the grid of the weights reached (the epoch's own grid replaces it when a
+                # later run finishes the epoch), and a checkpoint to continue from.
+                write_png(sample_path(samples_dir, epoch), image_grid(to_uint8(state.models.generate(fixed_z))))
+                write_metrics(metrics_path, rows)  # exists even when no epoch has ended yet
+                manager.save(checkpoint_number=int(state.step.numpy()))
+                break
             means = state.finish_epoch()
             grid = image_grid(to_uint8(state.models.generate(fixed_z)))
             write_png(sample_path(samples_dir, epoch), grid)
@@ -219,6 +233,19 @@ def train_gan(data: PreprocessedData, config: GanConfig, options: TrainOptions, 
                 f"{remaining:.0f}s" if remaining is not None else "?",
                 force=epoch in (start_epoch + 1, epochs),
             )
+            if stopped == BUDGET_SPENT or (epoch < epochs and budget.spent()):
+                stopped = BUDGET_SPENT
+                break
+
+    if stopped == BUDGET_SPENT:
+        log.info(
+            "stopped on the time budget (%s) at step %d, epoch %d of %d; a run with a larger budget or more "
+            "epochs continues from here",
+            budget.describe(),
+            int(state.step.numpy()),
+            int(state.epoch.numpy()),
+            epochs,
+        )
 
     progress.update(int(state.step.numpy()), int(state.epoch.numpy()), epochs, force=True)
     last = save_generator(state, run_dir / "generator-last.keras")
@@ -244,6 +271,7 @@ def train_gan(data: PreprocessedData, config: GanConfig, options: TrainOptions, 
         generator_last=last,
         curves=curves or quality.curves(rows),
         best_epoch=quality.best.epoch,
+        stopped=stopped,
     )
 
 
