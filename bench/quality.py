@@ -63,15 +63,20 @@ def train_for(recipe: str, source: str, seconds: float, out: Path) -> Path:
 
 def score(run_dir: Path, images_count: int) -> dict:
     """SWD of the latest checkpoint's generator against the run's own training array."""
+    from tasks.preprocess.manifest import ARRAY_NAME
     from tasks.report.evaluate import full_evaluation
-    from tasks.report.generate import generator_from_checkpoint, latent_distribution
+    from tasks.report.generate import latent_distribution
+    from tasks.report.render import sample_frames
+    from tasks.train.checkpoints import generator_from_checkpoint
+    from tasks.train.run_folder import RunFolder
 
-    config = json.loads((run_dir / "checkpoints" / "config.json").read_text())["config"]
-    npys = [p for p in (run_dir.parent / "data").glob(f"*-{config['size']}px-c{config['channels']}-*/images.npy")]
+    run = RunFolder(run_dir)  # killed, so without a summary: find its cache by the recorded size and channels
+    config = (run.read_config() or {})["config"]
+    npys = list((run_dir.parent / "data").glob(f"*-{config['size']}px-c{config['channels']}-*/{ARRAY_NAME}"))
     images = np.load(npys[0], mmap_mode="r")
-    generator = generator_from_checkpoint(run_dir, "latest")
+    generator = generator_from_checkpoint(run, "latest")
     report, _, _ = full_evaluation(generator, images, images_count, dist=latent_distribution(run_dir))
-    grids = sorted((run_dir / "samples").glob("epoch_*.png"))
+    grids = [path for _, path in sample_frames(run.samples)]
     return {"swd": report["swd"]["mean"], "epochs": len(grids), "last_grid": str(grids[-1]) if grids else None}
 
 

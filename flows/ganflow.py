@@ -17,8 +17,8 @@ from tasks.preprocess.task import preprocess
 from tasks.report.artifacts import publish_run_artifacts
 from tasks.report.evaluate import evaluate
 from tasks.report.render import render
-from tasks.report.summary import write_summary
 from tasks.train.epochs import epoch_target
+from tasks.train.run_folder import RunFolder
 from tasks.train.task import train
 
 
@@ -46,10 +46,19 @@ def ganflow(params: RunParams = RunParams.unresolved_defaults()) -> RunResult:  
     """Train a DCGAN on a face dataset and render its progress as a GIF.
 
     Artifacts: training progress (from the train step), and at the end the per-epoch metrics table, a
-    markdown summary and a link to the GIF.
+    markdown summary and a link to the GIF. The run folder is locked for the whole run: a second run on it
+    stops at once with one line naming this one's PID.
     """
+    run = RunFolder(params.run_dir)
+    with run.locked():
+        if params.restart:
+            run.check_clearable()  # before any step: --restart never deletes outside a run folder
+        return _run(params, run)
+
+
+def _run(params: RunParams, run: RunFolder) -> RunResult:
     steps: dict[str, dict[str, Any]] = {}
-    run_dir = params.run_dir
+    run_dir = run.root
     images = _step(
         steps,
         "acquire",
@@ -89,9 +98,7 @@ def ganflow(params: RunParams = RunParams.unresolved_defaults()) -> RunResult:  
         options=options,
         run_dir=run_dir,
     )
-    gif = _step(
-        steps, "render", render, samples_dir=model.samples, gif_path=run_dir / "progress.gif", epochs=model.epochs
-    )
+    gif = _step(steps, "render", render, samples_dir=model.samples, gif_path=run.gif, epochs=model.epochs)
 
     quality = _step(
         steps,
@@ -105,8 +112,7 @@ def ganflow(params: RunParams = RunParams.unresolved_defaults()) -> RunResult:  
     )
 
     steps_trained = 0 if steps["train"]["state"] == "Cached" else model.steps_run
-    summary = write_summary(
-        run_dir / "summary.json",
+    summary = run.write_summary(
         params=params,
         dataset={
             "count": data.count,
@@ -136,7 +142,7 @@ def ganflow(params: RunParams = RunParams.unresolved_defaults()) -> RunResult:  
             "generator_last": model.generator_last,
             "curves": model.curves,
             "nearest": quality.nearest,
-            "tensorboard": run_dir / "tb",
+            "tensorboard": run.tensorboard,
         },
     )
     publish_run_artifacts(summary)

@@ -1,17 +1,27 @@
-"""Prefect cache policy shared by the steps: keyed by inputs and code, valid only while outputs exist.
+"""Prefect cache policy shared by the steps: keyed by inputs and code, valid only while outputs are intact.
 
 Prefect's default policy includes the run id, so nothing would be reused across runs. Ours keys on
-the task's inputs and source. A cached result that names a file which has since been deleted is not
-reused: the step runs again and writes the file at the same path, after which the record is valid again.
+the task's inputs, its source, and `CodeIdentity`: the package's version plus a fingerprint of the
+sources of every project module the step's module imports, directly or not (Prefect's TASK_SOURCE
+covers only the task wrapper's own body, so a changed helper would not count). A cached result that
+names a file which has since been deleted, or whose `cache_problem()` reports damage, is not reused:
+the step runs again and writes the file at the same path, after which the record is valid again.
 """
 
+import ast
 import dataclasses
+import functools
+import hashlib
+import importlib.metadata
+import importlib.util
 import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from prefect.cache_policies import INPUTS, TASK_SOURCE, CachePolicy
+
+PROJECT_PACKAGES = ("tasks", "ganmodels", "flows")
 
 STATE_DIR = Path(os.environ.get("GANFLOW_STATE_DIR", ".ganflow")).resolve()
 RESULT_STORAGE = STATE_DIR / "results"
@@ -30,18 +40,102 @@ def output_paths(value: Any) -> list[Path]:
     return []
 
 
+def _module_file(name: str) -> Path | None:
+    """The source file of a project module, or None for anything else (or a name that is not a module)."""
+    if name.split(".")[0] not in PROJECT_PACKAGES:
+        return None
+    try:
+        spec = importlib.util.find_spec(name)
+    except (ImportError, ValueError):
+        return None
+    origin = spec.origin if spec else None
+    return Path(origin) if origin and origin.endswith(".py") else None
+
+
+def _imported(name: str, path: Path) -> set[str]:
+    """Project modules that `path` imports anywhere in it (also inside functions)."""
+    found: set[str] = set()
+    package = name if path.name == "__init__.py" else name.rpartition(".")[0]
+    for node in ast.walk(ast.parse(path.read_text(), str(path))):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                parts = package.split(".")[: len(package.split(".")) - node.level + 1]
+                base = ".".join([*parts, base] if base else parts)
+            found.add(base)
+            found.update(f"{base}.{alias.name}" for alias in node.names)  # `from pkg import module`
+    return {m for m in found if _module_file(m)}
+
+
+@functools.cache
+def code_fingerprint(module: str) -> str:
+    """sha256 of the package version and the sources of `module` and every project module it reaches."""
+    seen: dict[str, Path] = {}
+    todo = [module]
+    while todo:
+        name = todo.pop()
+        if name in seen or (path := _module_file(name)) is None:
+            continue
+        seen[name] = path
+        todo.extend(_imported(name, path))
+    digest = hashlib.sha256(_version().encode())
+    for name in sorted(seen):
+        digest.update(f"\0{name}\0".encode() + seen[name].read_bytes())
+    return digest.hexdigest()
+
+
+def _version() -> str:
+    try:
+        return importlib.metadata.version("ganflow")
+    except importlib.metadata.PackageNotFoundError:
+        return "unknown"
+
+
+@dataclass
+class CodeIdentity(CachePolicy):
+    """Keys on the code the step runs: the package version and the sources its module reaches."""
+
+    def compute_key(self, task_ctx, inputs, flow_parameters, **kwargs) -> str | None:
+        if not task_ctx:
+            return None
+        return code_fingerprint(task_ctx.task.fn.__module__)
+
+
+def cache_problems(value: Any) -> list[str]:
+    """What the objects inside a task result say is wrong with their files (`cache_problem()`), recursively."""
+    if callable(getattr(value, "cache_problem", None)):
+        return [p] if (p := value.cache_problem()) else []
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        value = [getattr(value, f.name) for f in dataclasses.fields(value)]
+    elif isinstance(value, dict):
+        value = list(value.values())
+    if isinstance(value, list | tuple):
+        return [p for item in value for p in cache_problems(item)]
+    return []
+
+
+def key_policy(base: CachePolicy = INPUTS) -> CachePolicy:
+    """`base` (the inputs that matter) plus the code: the task's own source and the modules it reaches."""
+    return base + TASK_SOURCE + CodeIdentity()
+
+
 @dataclass
 class OutputsExist(CachePolicy):
-    """Wraps a key policy: no cache hit while a file named by the cached result is missing."""
+    """Wraps a key policy: no cache hit while a file named by the cached result is missing or damaged.
 
-    base: CachePolicy = dataclasses.field(default_factory=lambda: INPUTS + TASK_SOURCE)
+    Damage is what a result's `cache_problem()` reports; the step that then runs says what it found.
+    """
+
+    base: CachePolicy = dataclasses.field(default_factory=key_policy)
 
     def compute_key(self, task_ctx, inputs, flow_parameters, **kwargs) -> str | None:
         key = self.base.compute_key(task_ctx=task_ctx, inputs=inputs, flow_parameters=flow_parameters, **kwargs)
         store = getattr(task_ctx, "result_store", None)
         if key and store is not None and store.exists(key):
             cached = store.read(key).result
-            if not all(p.exists() for p in output_paths(cached)):
+            if not all(p.exists() for p in output_paths(cached)) or cache_problems(cached):
                 return None  # run uncached; the rewritten files make the old record valid again
         return key
 

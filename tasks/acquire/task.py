@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from prefect import task
-from prefect.cache_policies import INPUTS, TASK_SOURCE, CachePolicy
+from prefect.cache_policies import INPUTS, CachePolicy
 from prefect.tasks import exponential_backoff
 
 from tasks.acquire.sources import classic, kaggle
@@ -38,7 +38,7 @@ from tasks.acquire.sources.folder import (
 from tasks.acquire.sources.sample import IDENTITY as SAMPLE_IDENTITY
 from tasks.acquire.sources.sample import write_sample
 from tasks.atomic import read_json, write_json
-from tasks.caching import OutputsExist, step_options
+from tasks.caching import OutputsExist, key_policy, step_options
 from tasks.errors import UserError, is_network_error
 from tasks.hashing import file_sha256
 
@@ -254,7 +254,7 @@ def _acquire_run_name(parameters: dict) -> str:
     task_run_name=_acquire_run_name,
     log_prints=False,  # a client's debug prints must never carry credentials into the run's logs
     **step_options(
-        cache_policy=OutputsExist(base=INPUTS + TASK_SOURCE + _SourceContents()),
+        cache_policy=OutputsExist(base=key_policy(INPUTS + _SourceContents())),
         retries=3,
         retry_delay_seconds=exponential_backoff(backoff_factor=3),  # 3, 6, 12 s
         retry_condition_fn=is_network_error,  # a network failure may pass; a bad source never does

@@ -24,14 +24,15 @@ from typing import Any
 
 import numpy as np
 from prefect import task
-from prefect.cache_policies import INPUTS, TASK_SOURCE
+from prefect.cache_policies import INPUTS
 from rich.progress import ProgressColumn
 from rich.text import Text
 
 from tasks.acquire.task import AcquiredImages, list_image_names
 from tasks.atomic import write_json
-from tasks.caching import OutputsExist, step_options
+from tasks.caching import OutputsExist, key_policy, step_options
 from tasks.errors import UserError
+from tasks.preprocess import manifest
 from tasks.preprocess.chunk_journal import ChunkJournal
 from tasks.preprocess.chunk_pool import CHUNK_SIZE, ChunkResult, RowSlot, WorkerPool, process_chunk, worker_count
 from tasks.preprocess.chunk_runners import chunk_map
@@ -58,6 +59,13 @@ class PreprocessedData:
     skipped: int
     sha256: str
     skipped_by_reason: dict[str, int] = field(default_factory=dict)
+
+    def cache_problem(self) -> str | None:
+        """Why this cached result must not be reused (its array differs from the manifest), or None."""
+        record = manifest.read_manifest(self.manifest)
+        if record is None or record.get("sha256") != self.sha256:
+            return "its manifest is gone or names other bytes"
+        return manifest.problem(self.npy, record)
 
 
 def cache_key(identity: str, settings: DecodeSettings, dedupe: bool = False) -> str:
@@ -93,13 +101,14 @@ def preprocess_images(
     settings = DecodeSettings(size, channels, crop, min_side, max_pixels)
     key = cache_key(acquired.identity, settings, dedupe)
     out_dir = Path(data_dir) / f"{acquired.source.name}-{size}px-c{channels}-{crop}-{key}"
-    manifest_path = out_dir / "manifest.json"
+    manifest_path = out_dir / manifest.MANIFEST_NAME
     if cached := read_cache(manifest_path):
         return cached
     out_dir.mkdir(parents=True, exist_ok=True)
     with _exclusive(out_dir / ".lock"):
-        if cached := read_cache(manifest_path):  # another process finished it while we waited
+        if cached := read_cache(manifest_path, warn=False):  # another process finished it while we waited
             return cached
+        manifest.discard(manifest_path)  # a damaged cache (or none): build it again
         _remove_stale_temporaries(out_dir)
         pool_size = 1 if map_chunks else _pool_size(workers, acquired.num_files, chunk_size)
         with WorkerPool(pool_size) as pool:  # the workers start while the folder is listed
@@ -108,13 +117,14 @@ def preprocess_images(
         return build.finish()
 
 
-def read_cache(manifest_path: Path) -> PreprocessedData | None:
-    """A finished cache, or None: the manifest is written last, so its presence means complete."""
+def read_cache(manifest_path: Path, warn: bool = True) -> PreprocessedData | None:
+    """A finished, intact cache, or None: the manifest is written last, so its presence means complete, and
+    the array's size and sha256 must match it (a damaged one is one warning line, then rebuilt)."""
     try:
-        m = json.loads(manifest_path.read_text())
-        npy = manifest_path.parent / m["array"]
-        if not npy.exists():
+        m = manifest.verified(manifest_path, warn=warn)
+        if m is None:
             return None
+        npy = manifest.array_path(manifest_path, m)
         by_reason = dict(m.get("skipped_by_reason", {}))
         return PreprocessedData(npy, manifest_path, m["count"], len(m["skipped"]), m["sha256"], by_reason)
     except (OSError, ValueError, KeyError, TypeError):
@@ -313,14 +323,14 @@ class _CacheBuild:
                 f"(first: {first['file']}: {first['reason']}); check that they are images"
             )
         sha = self.writer.finish()
-        npy = self.out_dir / "images.npy"
+        npy = self.out_dir / manifest.ARRAY_NAME
         os.replace(self.writer.path, npy)
         skipped = self.tally.skipped
         by_reason = dict(sorted(Counter(item["reason"] for item in skipped).items()))
-        manifest = write_json(self.out_dir / "manifest.json", self._manifest(npy, sha, by_reason))
+        record = write_json(self.out_dir / manifest.MANIFEST_NAME, self._manifest(npy, sha, by_reason))
         self.journal.remove()
-        _report(self.writer.rows, skipped, by_reason, manifest)
-        return PreprocessedData(npy, manifest, self.writer.rows, len(skipped), sha, by_reason)
+        _report(self.writer.rows, skipped, by_reason, record)
+        return PreprocessedData(npy, record, self.writer.rows, len(skipped), sha, by_reason)
 
     def _manifest(self, npy: Path, sha: str, by_reason: dict[str, int]) -> dict[str, Any]:
         s, acquired = self.settings, self.acquired
@@ -344,6 +354,7 @@ class _CacheBuild:
             "files": self.tally.kept,
             "skipped_by_reason": by_reason,
             "skipped": self.tally.skipped,
+            "bytes": npy.stat().st_size,
             "sha256": sha,
         }
 
@@ -366,7 +377,7 @@ def _report(count: int, skipped: list[dict[str, str]], by_reason: dict[str, int]
     name="preprocess",
     task_run_name="preprocess[{acquired.source.name} {size}px {crop}]",
     # Where the chunks run does not change the output, so it is not part of the cache key.
-    **step_options(cache_policy=OutputsExist(base=INPUTS - "workers" - "task_runner" - "dask_address" + TASK_SOURCE)),
+    **step_options(cache_policy=OutputsExist(base=key_policy(INPUTS - "workers" - "task_runner" - "dask_address"))),
 )
 def preprocess(
     acquired: AcquiredImages,

@@ -6,14 +6,15 @@ step's plain function is called directly, every call here does nothing. A failur
 and never fails the step: the files on disk are the record, artifacts are the view.
 """
 
-import json
 import re
 import time
 from pathlib import Path
 from typing import Any
 from uuid import UUID
 
+from tasks.preprocess.manifest import read_manifest
 from tasks.progress import run_logger
+from tasks.train.run_folder import RunFolder
 
 MAX_TABLE_ROWS = 1000  # the newest epochs; metrics.csv holds them all
 MAX_SKIPPED_LISTED = 20
@@ -76,9 +77,9 @@ def publish_run_artifacts(summary_path: Path) -> None:
         return
     from prefect.artifacts import create_link_artifact, create_markdown_artifact, create_table_artifact
 
-    summary = json.loads(Path(summary_path).read_text())
-    run_dir = Path(summary_path).parent
-    rows = metrics_rows(Path(summary["outputs"]["metrics"]))
+    run = RunFolder(Path(summary_path).parent)
+    summary, run_dir = run.read_summary(), run.root
+    rows = metrics_rows(run)
     newest = f", the newest {MAX_TABLE_ROWS}" if len(rows) > MAX_TABLE_ROWS else ""
     _publish(
         "metrics table",
@@ -105,14 +106,9 @@ def publish_run_artifacts(summary_path: Path) -> None:
     )
 
 
-def metrics_rows(path: Path) -> list[dict[str, Any]]:
-    """metrics.csv with numbers as numbers, for the table."""
-    import csv
-
-    if not path.exists():
-        return []
-    with open(path, newline="") as f:
-        return [{k: _number(v) for k, v in row.items()} for row in csv.DictReader(f)]
+def metrics_rows(run: RunFolder) -> list[dict[str, Any]]:
+    """The run's metrics with numbers as numbers, for the table."""
+    return [{k: _number(v) for k, v in row.items()} for row in run.read_metrics()]
 
 
 def _number(text: str) -> Any:
@@ -126,8 +122,8 @@ def _number(text: str) -> Any:
 
 def _skipped(summary: dict) -> list[dict[str, str]]:
     try:
-        return json.loads(Path(summary["dataset"]["manifest"]).read_text()).get("skipped", [])
-    except (OSError, ValueError, KeyError):
+        return (read_manifest(Path(summary["dataset"]["manifest"])) or {}).get("skipped", [])
+    except (KeyError, TypeError):
         return []
 
 

@@ -1,13 +1,13 @@
 """evaluate: quality figures that need no downloaded weights, during training and on demand.
 
 During training, every `--eval-every` epochs, the SWD and NDB/JS of a small fixed real subset against
-images from fixed latents go to metrics.csv, curves.png and TensorBoard, and the best SWD decides the
-`best` checkpoint. At the end (and with `ganflow evaluate`), the full set: SWD per level on the default
-subset, NDB/JS, MS-SSIM diversity, the memorization check with its nearest-neighbour picture, and
-FID/KID when InceptionV3 weights are on disk.
+images from fixed latents go to the metrics, curves and TensorBoard, and the best SWD decides the
+`best` checkpoint (tasks/train/callbacks.py calls `epoch_scores` and `BestSoFar`). At the end (and
+with `ganflow evaluate`), the full set: SWD per level on the default subset, NDB/JS, MS-SSIM
+diversity, the memorization check with its nearest-neighbour picture, and FID/KID when InceptionV3
+weights are on disk.
 """
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -26,6 +26,7 @@ from tasks.errors import UserError
 from tasks.progress import run_logger
 from tasks.report.generate import images_from, latent_distribution, latent_shape, load_generator
 from tasks.report.render import write_png
+from tasks.train.run_folder import RunFolder
 
 FULL_SUBSET = 2048
 TRAINING_SUBSET = 256
@@ -130,12 +131,13 @@ def evaluate_generator(
     inception_weights: Path | None = None,
     name: str = "evaluation",
 ) -> Evaluation:
-    """Full evaluation of `generator` against the training array; writes `<name>.json` and `nearest.png`."""
+    """Full evaluation of `generator` against the training array; writes the report and the nearest pairs."""
+    run = RunFolder(run_dir)
     images = np.load(npy, mmap_mode="r")
     dist = latent_distribution(run_dir)
     report, fake, closest = full_evaluation(generator, images, count, inception_weights, dist)
-    nearest = nearest_picture(fake, images, closest, Path(run_dir) / "nearest.png")
-    path = write_json(Path(run_dir) / f"{name}.json", report)
+    nearest = nearest_picture(fake, images, closest, run.nearest)
+    path = write_json(run.evaluation(name), report)
     return Evaluation(path, nearest, report["swd"]["mean"])
 
 
@@ -143,10 +145,7 @@ def evaluate_run(
     run_dir: Path, checkpoint: str | None = None, count: int = FULL_SUBSET, inception_weights: Path | None = None
 ) -> Evaluation:
     """`ganflow evaluate`: recompute every metric for a run folder or one of its checkpoints."""
-    summary_file = Path(run_dir) / "summary.json"
-    if not summary_file.exists():
-        raise UserError(f"--run-dir {run_dir}: no summary.json; evaluate a folder that `ganflow run` finished")
-    npy = Path(json.loads(summary_file.read_text())["dataset"]["npy"])
+    npy = Path(RunFolder(run_dir).read_summary()["dataset"]["npy"])
     if not npy.exists():
         raise UserError(f"the run's training data {npy} is gone; rerun `ganflow run` with the same options")
     generator = load_generator(run_dir, None, checkpoint)
@@ -177,44 +176,3 @@ class BestSoFar:
             self.epoch, self.swd = epoch, swd
             return True
         return False
-
-
-class QualityMonitor:
-    """Quality during training: scores every `eval_every` epochs, the best checkpoint, TensorBoard, curves.
-
-    The best SWD so far and its epoch live in `checkpoints/best/best.json`, beside a one-deep
-    CheckpointManager holding that epoch's full training state, so a resumed run keeps its champion.
-    """
-
-    def __init__(self, run_dir: Path, images: np.ndarray, checkpoint, eval_every: int, dist: str = "normal"):
-        from ganmodels.tf import tf
-
-        self.run_dir, self.eval_every, self.dist = Path(run_dir), eval_every, dist
-        self.real = real_subset(images, TRAINING_SUBSET) if eval_every else None
-        best_dir = self.run_dir / "checkpoints" / "best"
-        self.best_file = best_dir / "best.json"
-        self.best_manager = tf.train.CheckpointManager(checkpoint, str(best_dir), max_to_keep=1)
-        self.best = BestSoFar(**json.loads(self.best_file.read_text())) if self.best_file.exists() else BestSoFar()
-        self.writer = tf.summary.create_file_writer(str(self.run_dir / "tb"))
-
-    def epoch_end(self, epoch: int, generator, row: dict, grid: np.ndarray) -> tuple[dict, bool]:
-        """Scores for this epoch (empty when not due) and whether it is the new best."""
-        from ganmodels.tf import tf
-
-        due = self.eval_every and epoch % self.eval_every == 0
-        scores = epoch_scores(self.real, generator, self.dist) if due else {}
-        improved = bool(scores) and self.best.offer(epoch, scores["swd"])
-        if improved:
-            self.best_manager.save(checkpoint_number=epoch)
-            write_json(self.best_file, {"epoch": self.best.epoch, "swd": self.best.swd})
-        with self.writer.as_default(step=epoch):
-            for key in ("d_loss", "g_loss"):
-                tf.summary.scalar(key, float(row[key]))
-            for key, value in scores.items():
-                tf.summary.scalar(key, float(value))
-            tf.summary.image("samples", grid[None])
-        self.writer.flush()
-        return scores, improved
-
-    def curves(self, rows: list[dict]) -> Path:
-        return write_curves(rows, self.run_dir / "curves.png")

@@ -4,65 +4,19 @@ The generator comes from a run folder (its final `generator.keras`, or a checkpo
 `best`, or a path) or from any saved `.keras` file.
 """
 
-import json
 from pathlib import Path
 
 import numpy as np
 
-from ganmodels.config import GanConfig
 from ganmodels.latents import latent_walk, sample_latents
-from ganmodels.networks import build_generator
-from ganmodels.runtime import dtype_policy
-from ganmodels.tf import keras, tf
+from ganmodels.tf import keras
 from ganmodels.train_step import to_uint8
 from tasks.errors import UserError
 from tasks.report.render import image_grid, write_gif, write_png
+from tasks.train.checkpoints import generator_from_checkpoint
+from tasks.train.run_folder import RunFolder
 
 FRAMES_PER_LEG = 12
-
-
-def _checkpoint_prefix(ckpt_dir: Path, which: str) -> str:
-    if which == "latest":
-        prefix = tf.train.latest_checkpoint(str(ckpt_dir))
-        if not prefix:
-            raise UserError(f"--checkpoint latest: no checkpoint in {ckpt_dir}; train first with `ganflow run`")
-        return prefix
-    if which == "best":
-        prefix = tf.train.latest_checkpoint(str(ckpt_dir / "best"))
-        if not prefix:
-            raise UserError(
-                f"--checkpoint best: no best checkpoint in {ckpt_dir / 'best'}; it is kept only when the run "
-                "evaluates quality during training. Use --checkpoint latest instead"
-            )
-        return prefix
-    path = Path(which).expanduser()
-    if not Path(f"{path}.index").exists():
-        raise UserError(f"--checkpoint {which}: no checkpoint at that prefix (expected {path}.index)")
-    return str(path)
-
-
-def _recorded(run_dir: Path) -> dict | None:
-    config_file = Path(run_dir) / "checkpoints" / "config.json"
-    return json.loads(config_file.read_text()) if config_file.exists() else None
-
-
-def generator_from_checkpoint(run_dir: Path, which: str) -> keras.Model:
-    """Rebuild the generator from the run's recorded config and load only its weights.
-
-    A run with EMA samples from its EMA generator, so that is the one loaded, as in generator.keras.
-    """
-    recorded = _recorded(run_dir)
-    if recorded is None:
-        raise UserError(f"--run-dir {run_dir}: no checkpoints/config.json; is it a ganflow run folder?")
-    prefix = _checkpoint_prefix(run_dir / "checkpoints", which)
-    precision = recorded.get("runtime", {}).get("precision", "fp32")
-    config = GanConfig.from_dict(recorded["config"])
-    with dtype_policy("mixed_bfloat16" if precision == "bf16" else "float32"):
-        generator = build_generator(config)
-    saved = {name.split("/")[0] for name, _ in tf.train.list_variables(prefix)}
-    key = "ema_generator" if config.ema is not None and "ema_generator" in saved else "generator"
-    tf.train.Checkpoint(**{key: generator}).restore(prefix).expect_partial()
-    return generator
 
 
 def latent_distribution(run_dir: Path | None = None, model: Path | None = None) -> str:
@@ -71,7 +25,7 @@ def latent_distribution(run_dir: Path | None = None, model: Path | None = None) 
     A `--model` file inside a run folder (its generator.keras) finds the run's config beside it.
     """
     folder = Path(run_dir) if run_dir is not None else Path(model).parent
-    recorded = _recorded(folder)
+    recorded = RunFolder(folder).read_config()
     return recorded.get("config", {}).get("latent_dist", "normal") if recorded else "normal"
 
 
@@ -79,13 +33,14 @@ def load_generator(run_dir: Path | None = None, model: Path | None = None, check
     """The generator a user asked for: `--model FILE`, or `--run-dir DIR` with an optional `--checkpoint`."""
     if model is not None:
         return keras.models.load_model(model, compile=False)
-    run_dir = Path(run_dir)
+    run = RunFolder(run_dir)
     if checkpoint in (None, "final"):
-        path = run_dir / "generator.keras"
-        if not path.exists():
-            raise UserError(f"--run-dir {run_dir}: no generator.keras yet; use --checkpoint latest or finish training")
-        return keras.models.load_model(path, compile=False)
-    return generator_from_checkpoint(run_dir, checkpoint)
+        if not run.generator.exists():
+            raise UserError(
+                f"--run-dir {run_dir}: no {run.generator.name} yet; use --checkpoint latest or finish training"
+            )
+        return keras.models.load_model(run.generator, compile=False)
+    return generator_from_checkpoint(run, checkpoint)
 
 
 def images_from(generator, z: np.ndarray, batch: int = 256) -> np.ndarray:

@@ -6,23 +6,13 @@ epochs past what the run folder holds. The target is computed once per flow run 
 `prefect flow-run retry` of a failed night aims at that night's target instead of moving it on.
 """
 
-import csv
 from pathlib import Path
 
 from prefect import task
 from prefect.cache_policies import INPUTS, RUN_ID
 
 from tasks.caching import RESULT_STORAGE
-
-
-def trained_epochs(run_dir: Path) -> int:
-    """Epochs finished in `run_dir`, as its metrics.csv records them; 0 for a new folder."""
-    try:
-        with open(Path(run_dir) / "metrics.csv", newline="") as f:
-            epochs = [int(row["epoch"]) for row in csv.DictReader(f)]
-    except (OSError, KeyError, ValueError):
-        return 0
-    return max(epochs, default=0)
+from tasks.train.run_folder import RunFolder
 
 
 @task(
@@ -34,4 +24,4 @@ def trained_epochs(run_dir: Path) -> int:
 )
 def epoch_target(run_dir: Path, more_epochs: int, restart: bool = False) -> int:
     """The total epochs this flow run trains to."""
-    return (0 if restart else trained_epochs(run_dir)) + more_epochs
+    return (0 if restart else RunFolder(run_dir).trained_epochs()) + more_epochs

@@ -1,0 +1,172 @@
+"""What training tells the rest of the pipeline, as Keras-style callbacks: the loop calls them, they do the rest.
+
+`on_step_end(loop, step, losses)` after every batch, `on_epoch_end(loop, epoch, logs)` after every epoch,
+in list order; `logs` starts as the epoch's metrics row (epoch, step, mean losses) and each callback may
+add to it (the sample grid, quality scores, whether the epoch is the best so far) for the ones after it.
+The order of `default_callbacks` is the order files are written at an epoch's end: the sample grid, the
+quality scores and best checkpoint, TensorBoard, the metrics row, the checkpoint; so a run stopped between
+any two of them resumes from the previous checkpoint and writes them all again.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from ganmodels.train_step import to_uint8
+from tasks.progress import Throttled, run_logger
+from tasks.report.artifacts import TrainingProgress
+from tasks.report.evaluate import TRAINING_SUBSET, BestSoFar, epoch_scores, real_subset, write_curves
+from tasks.report.render import image_grid, write_png
+from tasks.train.checkpoints import Checkpoints
+from tasks.train.run_folder import RunFolder
+
+if TYPE_CHECKING:
+    from tasks.train.task import TrainingLoop
+
+GRID_SAMPLES = 36
+
+
+class Callback:
+    """Does nothing; a callback overrides the moments it cares about."""
+
+    def on_train_begin(self, loop: TrainingLoop) -> None: ...
+
+    def on_step_end(self, loop: TrainingLoop, step: int, losses: dict[str, float]) -> None: ...
+
+    def on_epoch_end(self, loop: TrainingLoop, epoch: int, logs: dict[str, Any]) -> None: ...
+
+    def on_train_end(self, loop: TrainingLoop) -> None: ...
+
+
+class SampleGrid(Callback):
+    """The epoch's sample grid from fixed latents, as samples/epoch_NNNN.png and `logs["grid"]`."""
+
+    def __init__(self, run: RunFolder):
+        self.run = run
+
+    def on_train_begin(self, loop: TrainingLoop) -> None:
+        self.fixed_z = loop.state.fixed_latents(GRID_SAMPLES)
+
+    def on_epoch_end(self, loop: TrainingLoop, epoch: int, logs: dict[str, Any]) -> None:
+        logs["grid"] = image_grid(to_uint8(loop.state.models.generate(self.fixed_z)))
+        write_png(self.run.sample(epoch), logs["grid"])
+
+    def on_train_end(self, loop: TrainingLoop) -> None:
+        if loop.mid_epoch:  # stopped inside an epoch: the weights reached, replaced when the epoch ends later
+            write_png(self.run.sample(loop.epoch), image_grid(to_uint8(loop.state.models.generate(self.fixed_z))))
+
+
+class QualityMonitor(Callback):
+    """Every `eval_every` epochs: SWD and NDB/JS into `logs`; a new best SWD saves the best checkpoint and
+    generator.keras. The best so far lives in checkpoints/best/, so a resumed run keeps its champion."""
+
+    def __init__(self, run: RunFolder, images: np.ndarray, checkpoints: Checkpoints, eval_every: int, dist: str):
+        self.run, self.checkpoints, self.eval_every, self.dist = run, checkpoints, eval_every, dist
+        self.real = real_subset(images, TRAINING_SUBSET) if eval_every else None
+        self.best = BestSoFar(**run.read_best())
+
+    def on_epoch_end(self, loop: TrainingLoop, epoch: int, logs: dict[str, Any]) -> None:
+        if not (self.eval_every and epoch % self.eval_every == 0):
+            return
+        scores = epoch_scores(self.real, loop.state.models.sampler, self.dist)
+        logs.update(scores)
+        if self.best.offer(epoch, scores["swd"]):
+            self.checkpoints.save_best(epoch, scores["swd"])
+            loop.save_generator(self.run.generator)
+
+
+class TensorBoard(Callback):
+    """Losses, quality scores and the sample grid per epoch, in tb/."""
+
+    def __init__(self, run: RunFolder):
+        from ganmodels.tf import tf
+
+        self.tf, self.writer = tf, tf.summary.create_file_writer(str(run.tensorboard))
+
+    def on_epoch_end(self, loop: TrainingLoop, epoch: int, logs: dict[str, Any]) -> None:
+        with self.writer.as_default(step=epoch):
+            for key in ("d_loss", "g_loss", "swd", "ndb", "js"):
+                if key in logs:
+                    self.tf.summary.scalar(key, float(logs[key]))
+            self.tf.summary.image("samples", logs["grid"][None])
+        self.writer.flush()
+
+
+class MetricsLog(Callback):
+    """metrics.csv (one row per epoch, rows past the resumed epoch dropped) and curves.png."""
+
+    def __init__(self, run: RunFolder, start_epoch: int):
+        self.run = run
+        self.rows = [r for r in run.read_metrics() if int(r["epoch"]) <= start_epoch]
+        self.started = time.perf_counter()
+
+    def on_epoch_end(self, loop: TrainingLoop, epoch: int, logs: dict[str, Any]) -> None:
+        row = {k: v for k, v in logs.items() if k != "grid"}
+        self.rows.append({**row, "seconds": round(time.perf_counter() - self.started, 4)})
+        self.run.write_metrics(self.rows)
+        write_curves(self.rows, self.run.curves)
+        self.started = time.perf_counter()
+
+    def on_train_end(self, loop: TrainingLoop) -> None:
+        if not self.run.metrics.exists():  # stopped before any epoch ended: the header, for the run's outputs
+            self.run.write_metrics(self.rows)
+        if self.rows and not self.run.curves.exists():
+            write_curves(self.rows, self.run.curves)
+
+    def on_train_begin(self, loop: TrainingLoop) -> None:
+        self.started = time.perf_counter()
+
+
+class Checkpointing(Callback):
+    """A checkpoint when the cadence says so mid-epoch, and at every epoch's end."""
+
+    def __init__(self, checkpoints: Checkpoints):
+        self.checkpoints = checkpoints
+
+    def on_step_end(self, loop: TrainingLoop, step: int, losses: dict[str, float]) -> None:
+        self.checkpoints.save_if_due(loop.per_epoch)
+
+    def on_epoch_end(self, loop: TrainingLoop, epoch: int, logs: dict[str, Any]) -> None:
+        self.checkpoints.save()
+
+    def on_train_end(self, loop: TrainingLoop) -> None:
+        if loop.mid_epoch:  # stopped inside an epoch: keep the step it stopped at
+            self.checkpoints.save()
+
+
+@dataclass
+class Progress(Callback):
+    """The Prefect progress artifact, and a throttled log line per epoch (always the first and last)."""
+
+    run: RunFolder
+    balance: bool = False
+    throttled: Throttled = field(default_factory=lambda: Throttled(run_logger()))
+
+    def on_train_begin(self, loop: TrainingLoop) -> None:
+        self.artifact = TrainingProgress(self.run.root, loop.epochs * loop.per_epoch)
+        self.artifact.update(loop.step, loop.start_epoch, loop.epochs, force=True)
+
+    def on_step_end(self, loop: TrainingLoop, step: int, losses: dict[str, float]) -> None:
+        self.artifact.update(step, loop.epoch, loop.epochs)
+
+    def on_epoch_end(self, loop: TrainingLoop, epoch: int, logs: dict[str, Any]) -> None:
+        balance = f"  extra D {logs['d_extra']} G {logs['g_extra']}" if self.balance else ""
+        remaining = loop.time_remaining()
+        self.throttled.info(
+            "epoch %d/%d  step %d  d_loss %.3f  g_loss %.3f%s  %s left",
+            epoch,
+            loop.epochs,
+            logs["step"],
+            logs["d_loss"],
+            logs["g_loss"],
+            balance,
+            f"{remaining:.0f}s" if remaining is not None else "?",
+            force=epoch in (loop.start_epoch + 1, loop.epochs),
+        )
+
+    def on_train_end(self, loop: TrainingLoop) -> None:
+        self.artifact.update(loop.step, int(loop.state.epoch.numpy()), loop.epochs, force=True)
