@@ -90,3 +90,22 @@ def test_a_killed_child_resumes_from_its_checkpoint_and_the_others_are_reused(ti
     assert short["state"] == "reused" and short_summary.stat().st_mtime_ns == finished_at
     assert long["state"] == "completed" and long["epochs"] == 150
     assert 0 < long["steps_last_run"] < long["steps"] == 300  # resumed from the checkpoint, not restarted
+
+
+def test_ganflow_retry_of_a_failed_sweep_reruns_only_the_failed_child(prefect_server, tiny_faces, tmp_path):
+    sweep_dir = tmp_path / "sweep"
+    sweep_dir.mkdir()
+    (sweep_dir / "seed-1").write_text("in the way")  # the second child cannot make its run folder
+    spec = SweepParams(options=_options(tiny_faces, tmp_path), grid={"seed": [0, 1]}, sweep_dir=sweep_dir)
+    state = ganflow_sweep(sweep=spec, return_state=True)
+    assert state.is_failed() and "seed-1" in state.message
+    assert [c["state"] for c in _report(sweep_dir)["children"]] == ["completed", "failed"]
+    (sweep_dir / "seed-1").unlink()
+
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "PREFECT_API_URL": prefect_server}
+    run_id = str(state.state_details.flow_run_id)
+    out = subprocess.run(
+        [sys.executable, "-m", "flows.cli", "retry", run_id], env=env, capture_output=True, text=True, timeout=600
+    )
+    assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-3000:]
+    assert [c["state"] for c in _report(sweep_dir)["children"]] == ["reused", "completed"]
