@@ -1,117 +1,72 @@
-"""Recipe comparison: ganflow's default recipe against `seed-celeb32` for the same wall-clock budget.
+"""Recipe comparison: ganflow's default recipe against `seed-celeb32`, same budget, same data, several seeds.
 
-Each recipe trains through the real `ganflow run` on the same source for `--minutes`, and is then stopped
-with SIGKILL (checkpoints make that safe). The latest checkpoint's generator is scored with SWD against
-its own training array, and its last sample grid is copied beside the report. Prints both SWDs and their
-ratio; the last line is one JSON object.
+A thin use of `ganflow sweep`: one run per (recipe, seed) with `--max-minutes`, all on one data cache; the
+sweep's report (sweep.md, sweep.png in --out) ranks the recipes by SWD with the mean and spread over the
+seeds. Prints each recipe's SWD mean and standard deviation and the ratio of the means; the last line is
+one JSON object. Rerunning with the same --out reuses the runs that finished.
 
-    python bench/quality.py [--minutes 10] [--source sample] [--out bench-out/quality]
+    python bench/quality.py [--minutes 10] [--seeds 0,1,2] [--source sample] [--out bench-out/quality]
 """
 
 import argparse
 import json
 import os
-import shutil
-import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
-import numpy as np
-
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-
 RECIPES = ("ganflow", "seed-celeb32")
 
 
-def train_for(recipe: str, source: str, seconds: float, out: Path) -> Path:
-    """Run `ganflow run --recipe R` until the budget is spent, then SIGKILL it; return its run folder."""
-    run_dir = out / recipe
-    shutil.rmtree(run_dir, ignore_errors=True)
-    cmd = [
-        sys.executable,
-        "-m",
-        "flows.cli",
-        "run",
-        "--recipe",
-        recipe,
-        "--source",
-        source,
-        "--epochs",
-        "1000000",
-        "--eval-every",
-        "0",
-        "--run-dir",
-        str(run_dir),
-        "--data-dir",
-        str(out / "data"),
-    ]
+def compare_recipes(
+    recipes: tuple[str, ...], seeds: tuple[int, ...], minutes: float, source: str, out: Path, *extra: str
+) -> dict:
+    """Run `ganflow sweep --grid recipe=... --grid seed=...` with a time budget; return its sweep.json.
+
+    `extra` are further `ganflow run` options for every run (e.g. "--size", "32").
+    """
+    cmd = [sys.executable, "-m", "flows.cli", "sweep", "--source", source, "--max-minutes", f"{minutes:g}"]
+    cmd += ["--epochs", "1000000", "--data-dir", str(out / "data"), "--sweep-dir", str(out), *extra]
+    cmd += ["--grid", f"recipe={','.join(recipes)}", "--grid", f"seed={','.join(map(str, seeds))}"]
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])}
-    proc = subprocess.Popen(
-        cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True, cwd=out
-    )
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline and proc.poll() is None:
-        time.sleep(1)
-    if proc.poll() is None:
-        os.killpg(proc.pid, signal.SIGKILL)
-    proc.wait()
-    return run_dir
-
-
-def score(run_dir: Path, images_count: int) -> dict:
-    """SWD of the latest checkpoint's generator against the run's own training array."""
-    from tasks.preprocess.manifest import ARRAY_NAME
-    from tasks.report.evaluate import full_evaluation
-    from tasks.report.generate import latent_distribution
-    from tasks.report.render import sample_frames
-    from tasks.train.checkpoints import generator_from_checkpoint
-    from tasks.train.run_folder import RunFolder
-
-    run = RunFolder(run_dir)  # killed, so without a summary: find its cache by the recorded size and channels
-    config = (run.read_config() or {})["config"]
-    npys = list((run_dir.parent / "data").glob(f"*-{config['size']}px-c{config['channels']}-*/{ARRAY_NAME}"))
-    images = np.load(npys[0], mmap_mode="r")
-    generator = generator_from_checkpoint(run, "latest")
-    report, _, _ = full_evaluation(generator, images, images_count, dist=latent_distribution(run_dir))
-    grids = [path for _, path in sample_frames(run.samples)]
-    return {"swd": report["swd"]["mean"], "epochs": len(grids), "last_grid": str(grids[-1]) if grids else None}
+    subprocess.run(cmd, env=env, check=True, cwd=ROOT)
+    return json.loads((out / "sweep.json").read_text())
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--minutes", type=float, default=10.0)
+    parser.add_argument("--minutes", type=float, default=10.0, help="training budget of every run")
+    parser.add_argument("--seeds", default="0,1,2", help="seeds per recipe, comma-separated")
     parser.add_argument("--source", default="sample")
-    parser.add_argument("--images", type=int, default=2048, help="images compared by SWD (at most the data set)")
     parser.add_argument("--out", type=Path, default=ROOT / "bench-out" / "quality")
     args = parser.parse_args()
-    args.out.mkdir(parents=True, exist_ok=True)
+    seeds = tuple(int(s) for s in args.seeds.split(","))
+    report = compare_recipes(RECIPES, seeds, args.minutes, args.source, args.out.resolve())
 
-    results = {}
+    by_recipe = {row["configuration"].removeprefix("recipe="): row for row in report["ranking"]}
     for recipe in RECIPES:
-        run_dir = train_for(recipe, args.source, args.minutes * 60, args.out)
-        results[recipe] = score(run_dir, args.images)
-        if results[recipe]["last_grid"]:
-            shutil.copyfile(results[recipe]["last_grid"], args.out / f"last-{recipe}.png")
+        row = by_recipe[recipe]
         print(
-            f"{recipe:<14} {results[recipe]['epochs']:>5} epochs in {args.minutes:g} min   "
-            f"SWD x1e3 {results[recipe]['swd']:.2f}",
+            f"{recipe:<14} SWD x1e3 {row['swd_mean']:.2f} +- {row['swd_sd']:.2f} over {row['scored']} seeds "
+            f"in {args.minutes:g} min each",
             flush=True,
         )
-    ratio = results["seed-celeb32"]["swd"] / results["ganflow"]["swd"]
-    print(f"seed-celeb32 / ganflow SWD: {ratio:.2f} (above 1: ganflow's default is closer to the data)")
+    ratio = by_recipe["seed-celeb32"]["swd_mean"] / by_recipe["ganflow"]["swd_mean"]
+    print(f"seed-celeb32 / ganflow mean SWD: {ratio:.2f} (above 1: ganflow's default is closer to the data)")
     print(
         json.dumps(
             {
                 "minutes": args.minutes,
                 "source": args.source,
-                "ganflow_swd": round(results["ganflow"]["swd"], 3),
-                "seed_celeb32_swd": round(results["seed-celeb32"]["swd"], 3),
-                "ganflow_epochs": results["ganflow"]["epochs"],
-                "seed_celeb32_epochs": results["seed-celeb32"]["epochs"],
+                "seeds": list(seeds),
+                **{
+                    f"{r.replace('-', '_')}_swd_{k}": round(by_recipe[r][f"swd_{k}"], 3)
+                    for r in RECIPES
+                    for k in ("mean", "sd")
+                },
                 "ratio": round(ratio, 3),
+                "report": str(args.out / "sweep.md"),
             }
         )
     )

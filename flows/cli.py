@@ -123,7 +123,124 @@ def run(**options) -> None:
     with _one_line_errors((UserError, NetworkError)):
         result = ganflow(params=params)
     click.echo(f"Trained {result.steps_trained} steps this run; outputs in {result.run_dir}")
+    if result.stopped == "budget":
+        click.echo("Stopped on the time budget (--max-minutes); a larger budget or more --epochs continues it")
     click.echo(f"GIF: {result.gif}")
+
+
+def _given_options(options: dict) -> dict:
+    """The run options typed on the command line (not their defaults), validated, as JSON values."""
+    from click.core import ParameterSource
+
+    ctx = click.get_current_context()
+    given = {
+        name: value
+        for name, value in options.items()
+        if value is not None and ctx.get_parameter_source(name) == ParameterSource.COMMANDLINE
+    }
+    params = build_params(RunParams, given)
+    return json.loads(params.model_dump_json(include=set(given)))
+
+
+def _parse_grid(items: tuple[str, ...]) -> dict[str, list[str]]:
+    """`KEY=V1,V2` (or `KEY=V1;V2` when values hold commas) -> {key: [V1, V2]}; option names as in `ganflow run`."""
+    grid: dict[str, list[str]] = {}
+    for item in items:
+        key, sep, values = item.partition("=")
+        name = key.strip().lstrip("-").replace("-", "_")
+        if not sep or not name:
+            raise click.BadParameter(f"{item!r} is not OPTION=V1,V2", param_hint="'--grid'")
+        if name in grid:
+            raise click.BadParameter(
+                f"{key.strip()} is given twice; list all its values in one --grid", param_hint="'--grid'"
+            )
+        separator = ";" if ";" in values else ","
+        grid[name] = [v.strip() for v in values.split(separator) if v.strip()]
+    return grid
+
+
+def _check_deployment(name: str) -> None:
+    """The deployment exists on a reachable Prefect server: otherwise one line, before anything starts."""
+    from prefect import get_client
+    from prefect.settings import PREFECT_API_URL
+
+    if not PREFECT_API_URL.value():
+        raise click.BadParameter(
+            "needs a Prefect server that the pool's workers use: set PREFECT_API_URL (e.g. "
+            "`prefect config set PREFECT_API_URL=http://HOST:4200/api`)",
+            param_hint="'--deployment'",
+        )
+    if not name.startswith("ganflow/"):
+        raise click.BadParameter(
+            f"{name!r}: give a deployment of the ganflow flow, ganflow/NAME", param_hint="'--deployment'"
+        )
+    with get_client(sync_client=True) as client:
+        try:
+            client.read_deployment_by_name(name)
+        except Exception as exc:
+            raise click.BadParameter(
+                f"{name!r} not found on {PREFECT_API_URL.value()} ({type(exc).__name__}): `prefect deployment ls` "
+                "lists them; `prefect deploy --all` creates prefect.yaml's",
+                param_hint="'--deployment'",
+            ) from None
+
+
+@cli.command()
+@click.option(
+    "--grid",
+    "grid",
+    multiple=True,
+    required=True,
+    metavar="OPTION=V1,V2",
+    help="A run option and its values (repeatable); one run per combination. Use ';' between values that hold commas.",
+)
+@click.option(
+    "--sweep-dir",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=None,
+    help="The sweep's folder: sweep.json/.md/.png and one run folder per combination. Default: runs/sweep-<hash>.",
+)
+@click.option(
+    "--deployment",
+    default=None,
+    metavar="ganflow/NAME",
+    help="Run each combination as a run of this deployment: any worker of its work pool takes it.",
+)
+@click.option(
+    "--parallel",
+    type=click.IntRange(1, 64),
+    default=1,
+    show_default=True,
+    help="Without --deployment: this many runs at once on this machine, each in its own process.",
+)
+@model_options(RunParams, RUN_DEFAULTS)
+def sweep(grid, sweep_dir, deployment, parallel, **options) -> None:
+    """Train one run per combination of --grid values and rank them by SWD in one report.
+
+    Example: `ganflow sweep --grid recipe=ganflow,seed-celeb32 --grid seed=0,1,2 --max-minutes 30`.
+    Other run options apply to every run. Running the same command again reuses the runs that finished
+    and reruns only those that failed or were cut short.
+    """
+    from flows.sweep import SweepParams
+
+    given = _given_options(options)
+    try:
+        spec = SweepParams(
+            options=given, grid=_parse_grid(grid), sweep_dir=sweep_dir, deployment=deployment, parallel=parallel
+        )
+    except ValidationError as exc:
+        raise click.UsageError(exc.errors()[0]["msg"].removeprefix("Value error, ")) from None
+    if deployment:
+        _check_deployment(deployment)
+    from flows.sweep import ganflow_sweep
+    from tasks.errors import NetworkError, UserError
+
+    with _one_line_errors((UserError, NetworkError)):
+        result = ganflow_sweep(sweep=spec)
+    for i, row in enumerate(json.loads(result.report.read_text())["ranking"], 1):
+        swd = f"{row['swd_mean']:.2f} +- {row['swd_sd']:.2f}" if row["swd_mean"] is not None else "-"
+        click.echo(f"{i}. {row['configuration']}: SWD x1e3 {swd} over {row['scored']} run(s)")
+    click.echo(f"Report: {result.markdown}  Picture: {result.picture}")
 
 
 @cli.command()
@@ -186,15 +303,18 @@ def runs(limit, states) -> None:
 def retry(flow_run) -> None:
     """Retry a finished run: steps that finished come from the cache; the failed step and those after it run.
 
+    For a sweep's run (`ganflow sweep`): children that finished are reused, the others run again.
     A thin pass-through to `prefect flow-run retry ID`. A run of a deployment is scheduled again for its
     worker; a run started with `ganflow run` runs again here (this adds the --entrypoint that prefect
     needs for it).
     """
     import subprocess
 
-    from flows.project_dir import ENTRYPOINT, installed_checkout
+    from flows.project_dir import installed_checkout
+    from flows.run_history import flow_name_of
 
-    entrypoint = f"{installed_checkout() / ENTRYPOINT}:ganflow"
+    entrypoints = {"ganflow": "flows/ganflow.py:ganflow", "ganflow-sweep": "flows/sweep.py:ganflow_sweep"}
+    entrypoint = str(installed_checkout() / entrypoints.get(flow_name_of(flow_run) or "", entrypoints["ganflow"]))
     command = [sys.executable, "-m", "prefect", "flow-run", "retry", flow_run, "--entrypoint", entrypoint]
     sys.exit(subprocess.call(command))
 

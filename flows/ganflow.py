@@ -30,6 +30,7 @@ class RunResult:
     summary: Path
     steps_trained: int
     states: dict[str, str]
+    stopped: str = "epochs"  # or "budget": training ended on --max-minutes
 
 
 def _step(log: dict[str, dict[str, Any]], name: str, task, **kwargs) -> Any:
@@ -128,6 +129,7 @@ def _run(params: RunParams, run: RunFolder) -> RunResult:
             "steps_this_run": steps_trained,
             "runtime": model.runtime,
             "extra_updates": model.extra_updates,
+            "stopped": model.stopped,
         },
         quality={"best_epoch": model.best_epoch, "swd": quality.swd, "report": quality.report},
         steps=steps,
@@ -145,5 +147,11 @@ def _run(params: RunParams, run: RunFolder) -> RunResult:
     )
     publish_run_artifacts(summary)
     return RunResult(
-        run_dir, gif.path, model.generator, summary, steps_trained, {name: s["state"] for name, s in steps.items()}
+        run_dir,
+        gif.path,
+        model.generator,
+        summary,
+        steps_trained,
+        {name: s["state"] for name, s in steps.items()},
+        model.stopped,
     )

@@ -232,6 +232,14 @@ class RunParams(BaseModel):
         None, ge=1, le=64, description="Devices to mirror training over. Default: all GPUs when there are several."
     )
 
+    max_minutes: float | None = Field(
+        None,
+        gt=0,
+        le=10**7,
+        description="Time budget: end training at the first step boundary after this many minutes of training in "
+        "this run, then checkpoint, render and evaluate as usual. A later run with a larger budget or more "
+        "epochs continues it.",
+    )
     eval_every: int = Field(
         1,
         ge=0,

@@ -66,6 +66,23 @@ def recent_runs(limit: int = 10, states: tuple[str, ...] = ()) -> list[RunRow]:
     ]
 
 
+def flow_name_of(flow_run_id: str) -> str | None:
+    """The name of the flow a run belongs to (ganflow, ganflow-sweep), or None when the API does not know the id."""
+    from uuid import UUID
+
+    from prefect import get_client
+
+    try:
+        run_id = UUID(flow_run_id)
+    except ValueError:
+        return None
+    with get_client(sync_client=True) as client:
+        try:
+            return client.read_flow(client.read_flow_run(run_id).flow_id).name
+        except Exception:  # not found, or the API refused it: `prefect flow-run retry` says why
+            return None
+
+
 def format_runs(rows: list[RunRow]) -> str:
     """Aligned plain-text columns: readable in a terminal, easy to grep and to copy an id from."""
     header = ("ID", "NAME", "DEPLOYMENT", "STATE", "STARTED", "SECONDS", "MESSAGE")

@@ -147,6 +147,8 @@ def summary_markdown(summary: dict, last_metrics: dict | None, skipped: list[dic
         f"- epochs: **{training['epochs']}**, total steps: {training['total_steps']}, "
         f"trained this run: {training['steps_this_run']}",
     ]
+    if training.get("stopped") == "budget":
+        lines.append("- stopped on its time budget (--max-minutes); a larger budget or more epochs continues it")
     if last_metrics:
         lines.append("- final epoch: " + ", ".join(f"{k} {v}" for k, v in last_metrics.items() if v != ""))
     if quality := summary.get("quality"):

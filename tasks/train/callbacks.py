@@ -55,6 +55,10 @@ class SampleGrid(Callback):
         logs["grid"] = image_grid(to_uint8(loop.state.models.generate(self.fixed_z)))
         write_png(self.run.sample(epoch), logs["grid"])
 
+    def on_train_end(self, loop: TrainingLoop) -> None:
+        if loop.mid_epoch:  # stopped inside an epoch: the weights reached, replaced when the epoch ends later
+            write_png(self.run.sample(loop.epoch), image_grid(to_uint8(loop.state.models.generate(self.fixed_z))))
+
 
 class QualityMonitor(Callback):
     """Every `eval_every` epochs: SWD and NDB/JS into `logs`; a new best SWD saves the best checkpoint and
@@ -108,6 +112,8 @@ class MetricsLog(Callback):
         self.started = time.perf_counter()
 
     def on_train_end(self, loop: TrainingLoop) -> None:
+        if not self.run.metrics.exists():  # stopped before any epoch ended: the header, for the run's outputs
+            self.run.write_metrics(self.rows)
         if self.rows and not self.run.curves.exists():
             write_curves(self.rows, self.run.curves)
 
@@ -126,6 +132,10 @@ class Checkpointing(Callback):
 
     def on_epoch_end(self, loop: TrainingLoop, epoch: int, logs: dict[str, Any]) -> None:
         self.checkpoints.save()
+
+    def on_train_end(self, loop: TrainingLoop) -> None:
+        if loop.mid_epoch:  # stopped inside an epoch: keep the step it stopped at
+            self.checkpoints.save()
 
 
 @dataclass

@@ -17,3 +17,4 @@ class TrainOptions:
     deterministic: str = "auto"
     devices: int | None = None
     eval_every: int = 1  # epochs between quality evaluations; 0 turns them off
+    max_minutes: float | None = None  # stop at the first step boundary after this much training in this call

@@ -27,6 +27,7 @@ from tasks.preprocess.manifest import data_identity
 from tasks.preprocess.task import PreprocessedData
 from tasks.progress import progress_bar, run_logger
 from tasks.train import callbacks as cb
+from tasks.train.budget import EPOCHS_DONE, TimeBudget
 from tasks.train.checkpoints import Checkpoints, check_compatible, generator_from_checkpoint
 from tasks.train.options import TrainOptions
 from tasks.train.run_folder import RunFolder
@@ -48,6 +49,7 @@ class TrainedModel:
     generator_last: Path | None = None
     curves: Path | None = None
     best_epoch: int | None = None  # the epoch whose SWD was best, when quality was evaluated
+    stopped: str = EPOCHS_DONE  # why training ended: EPOCHS_DONE, or budget.BUDGET_SPENT (--max-minutes)
 
 
 class TrainingLoop:
@@ -58,11 +60,21 @@ class TrainingLoop:
         self.per_epoch = steps_per_epoch(len(images), state.config.batch_size)
         self.start_epoch, self.skip = int(state.epoch.numpy()), int(state.batch_in_epoch.numpy())
         self.epoch, self.steps_run = self.start_epoch, 0
+        self.stopped = EPOCHS_DONE  # a callback's `stop(reason)` ends training at the next step boundary
         self.bar: Progress | None = None
 
     @property
     def step(self) -> int:
         return int(self.state.step.numpy())
+
+    @property
+    def mid_epoch(self) -> bool:
+        """Training stopped inside an epoch: its end-of-epoch callbacks did not run."""
+        return int(self.state.batch_in_epoch.numpy()) > 0
+
+    def stop(self, reason: str) -> None:
+        """End training after the current step; `on_train_end` still runs (see `mid_epoch`)."""
+        self.stopped = reason
 
     def run(self) -> None:
         cfg, distribute = self.state.config, self.state.models.strategy.experimental_distribute_dataset
@@ -81,9 +93,17 @@ class TrainingLoop:
                     self.bar.update(job, advance=1, description=f"train epoch {epoch}/{self.epochs}", **losses)
                     for callback in self.callbacks:
                         callback.on_step_end(self, self.step, losses)
+                    if self.stopped != EPOCHS_DONE:
+                        break
+                if self.mid_epoch and self.stopped != EPOCHS_DONE:
+                    break
                 logs = {"epoch": epoch, "step": self.step, **self.state.finish_epoch()}
                 for callback in self.callbacks:
                     callback.on_epoch_end(self, epoch, logs)
+                if self.stopped != EPOCHS_DONE:
+                    break
+        if int(self.state.epoch.numpy()) >= self.epochs:  # the budget ran out with the very last step
+            self.stopped = EPOCHS_DONE
         for callback in self.callbacks:
             callback.on_train_end(self)
 
@@ -140,8 +160,19 @@ def train_gan(data: PreprocessedData, config: GanConfig, options: TrainOptions, 
         cb.Checkpointing(checkpoints),
         cb.Progress(run, balance=config.balance_margin is not None),
     ]
+    if options.max_minutes is not None:
+        callbacks.append(TimeBudget(options.max_minutes))
     loop = TrainingLoop(state, images, options.epochs, callbacks)
     loop.run()
+    if loop.stopped != EPOCHS_DONE:
+        log.info(
+            "stopped on the time budget (--max-minutes %g) at step %d, epoch %d of %d; a run with a larger "
+            "budget or more epochs continues from here",
+            options.max_minutes,
+            loop.step,
+            int(state.epoch.numpy()),
+            options.epochs,
+        )
 
     last = loop.save_generator(run.generator_last)
     if quality.best.epoch is None:  # nothing was evaluated: the final generator is the one
@@ -163,6 +194,7 @@ def train_gan(data: PreprocessedData, config: GanConfig, options: TrainOptions, 
         generator_last=last,
         curves=run.curves if run.curves.exists() else None,
         best_epoch=quality.best.epoch,
+        stopped=loop.stopped,
     )
 
 

@@ -1,0 +1,46 @@
+"""A sweep through a deployment on a real Prefect server, with two process workers on 127.0.0.1 that share it."""
+
+import json
+import sys
+from pathlib import Path
+
+import pytest
+from prefect_service import POOL, ROOT, PrefectService
+
+pytestmark = pytest.mark.slow
+
+
+def test_two_workers_take_the_children_and_the_report_is_complete(tiny_faces, tmp_path):
+    service = PrefectService(tmp_path / "home")
+    service.home.mkdir()
+    try:
+        address = ("--host", "127.0.0.1", "--port", str(service.port))
+        service.start("server", sys.executable, "-m", "prefect", "server", "start", *address)
+        service.wait_healthy()
+        service.prefect("work-pool", "create", POOL, "--type", "process")
+        service.prefect("--no-prompt", "deploy", "--all", "--prefect-file", str(ROOT / "prefect.yaml"))
+        for name in ("w1", "w2"):  # one run at a time each, so both must take one
+            service.start(
+                name, sys.executable, "-m", "prefect", "worker", "start", "--pool", POOL, "--name", name, "--limit", "1"
+            )
+        sweep_dir = tmp_path / "sweep"
+        out = service.ganflow(
+            "sweep", "--deployment", "ganflow/sample-demo", "--source", str(tiny_faces), "--size", "28",
+            "--channels", "1", "--epochs", "2", "--batch-size", "4", "--latent-dim", "16", "--eval-images", "8",
+            "--data-dir", str(tmp_path / "data"), "--sweep-dir", str(sweep_dir), "--grid", "seed=0,1",
+            timeout=900,
+        )  # fmt: skip
+        assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-3000:]
+        report = json.loads((sweep_dir / "sweep.json").read_text())
+        children = report["children"]
+        assert [c["state"] for c in children] == ["completed", "completed"]
+        assert all(c["swd"] > 0 and c["last_grid"] and Path(c["last_grid"]).exists() for c in children)
+        takers = {name: service.log(name) for name in ("w1", "w2")}
+        for child in children:  # each child ran on exactly one worker, and not both on the same one
+            assert sum(child["flow_run_id"] in log for log in takers.values()) == 1
+        assert {n for n, log in takers.items() for c in children if c["flow_run_id"] in log} == {"w1", "w2"}
+        with service.client() as client:
+            artifacts = client.read_artifacts()
+        assert any(a.key and a.key.endswith("-sweep") and "data:image/png;base64," in str(a.data) for a in artifacts)
+    finally:
+        service.stop()
