@@ -18,6 +18,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ByteSize, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
+from flows.option_checks import given_conflicts, resolved_conflicts
 from flows.recipes import DEFAULT_RECIPE, RECIPES, RecipeName
 from ganmodels.config import AUGMENTS, GanConfig
 from tasks.acquire.sources.archive import DEFAULT_MAX_BYTES, DEFAULT_MAX_ENTRIES
@@ -348,3 +349,20 @@ class RunParams(BaseModel):
         identity = {"source": [source.kind, source.location], **data, **self.gan_config().to_dict()}
         digest = hashlib.sha256(json.dumps(identity, sort_keys=True).encode()).hexdigest()[:8]
         return f"{source.name}-{self.size}px-c{self.channels}-{digest}"
+
+    # Contradictory or meaningless options (flows/option_checks.py). Defined after `_apply_recipe` on
+    # purpose: pydantic runs "before" model validators last-defined first, so this one sees the options as
+    # given, before the recipe fills them in.
+    @model_validator(mode="before")
+    @classmethod
+    def _refuse_given_conflicts(cls, data: Any) -> Any:
+        if isinstance(data, dict) and data.get("recipe", DEFAULT_RECIPE) in RECIPES:
+            if problem := given_conflicts(data):
+                raise ValueError(problem)
+        return data
+
+    @model_validator(mode="after")
+    def _refuse_resolved_conflicts(self) -> "RunParams":
+        if problem := resolved_conflicts(dict(self)):
+            raise ValueError(problem)
+        return self
