@@ -356,9 +356,9 @@ class RunParams(BaseModel):
     @model_validator(mode="before")
     @classmethod
     def _refuse_given_conflicts(cls, data: Any) -> Any:
-        if isinstance(data, dict) and data.get("recipe", DEFAULT_RECIPE) in RECIPES:
-            if problem := given_conflicts(data):
-                raise ValueError(problem)
+        known_recipe = isinstance(data, dict) and data.get("recipe", DEFAULT_RECIPE) in RECIPES
+        if known_recipe and (problem := given_conflicts(data)):
+            raise ValueError(problem)
         return data
 
     @model_validator(mode="after")
