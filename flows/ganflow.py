@@ -9,10 +9,12 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from prefect import flow
+from prefect import flow, get_run_logger
 
 from flows.params import RunParams
+from tasks.acquire.sources.download import query_warning
 from tasks.acquire.task import acquire
+from tasks.caching import results_under
 from tasks.preprocess.task import preprocess
 from tasks.report.artifacts import publish_run_artifacts
 from tasks.report.evaluate import evaluate
@@ -47,8 +49,16 @@ def ganflow(params: RunParams = RunParams.unresolved_defaults()) -> RunResult:  
     Artifacts: training progress (from the train step), and at the end the per-epoch metrics table, a
     markdown summary and a link to the GIF.
     """
+    with results_under(params.data_dir):  # cached results live with the data they describe
+        return _pipeline(params)
+
+
+def _pipeline(params: RunParams) -> RunResult:
+    """The steps of one run, in order; each result is cached in the data folder's result store."""
     steps: dict[str, dict[str, Any]] = {}
     run_dir = params.run_dir
+    if warning := query_warning(params.source):
+        get_run_logger().warning(warning)
     images = _step(
         steps,
         "acquire",
@@ -58,6 +68,7 @@ def ganflow(params: RunParams = RunParams.unresolved_defaults()) -> RunResult:  
         sha256=params.sha256,
         max_extract_bytes=int(params.max_extract_bytes),
         max_extract_entries=params.max_extract_entries,
+        auth_secret=params.http_auth_secret,
     )
     data = _step(
         steps,

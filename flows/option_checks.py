@@ -9,6 +9,7 @@ files that must exist before hours of training depend on them.
 """
 
 import math
+import re
 from pathlib import Path
 from typing import Any
 
@@ -91,3 +92,14 @@ def _not_finite(value: Any) -> bool:
         text = value.strip().lower().lstrip("+-")
         return text in ("inf", "infinity", "nan")
     return isinstance(value, float) and not math.isfinite(value)
+
+
+def check_auth_secret(name: str, source: str | None) -> str:
+    """`--http-auth-secret` names a Prefect block (lowercase, digits, dashes) and goes with a URL source."""
+    from tasks.acquire.task import parse_source
+
+    if not re.fullmatch(r"[a-z0-9][a-z0-9-]*", name):
+        raise ValueError(f"{name!r} is not a Prefect block name: use lowercase letters, digits and dashes")
+    if source and parse_source(source).kind != "url":
+        raise ValueError(f"applies to a URL --source, not to {source!r}; leave it out")
+    return name

@@ -18,7 +18,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ByteSize, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
-from flows.option_checks import given_conflicts, resolved_conflicts
+from flows.option_checks import check_auth_secret, given_conflicts, resolved_conflicts
 from flows.recipes import DEFAULT_RECIPE, RECIPES, RecipeName
 from ganmodels.config import AUGMENTS, GanConfig
 from tasks.acquire.sources.archive import DEFAULT_MAX_BYTES, DEFAULT_MAX_ENTRIES
@@ -255,6 +255,11 @@ class RunParams(BaseModel):
         description="Scheduler address of an existing Dask cluster, e.g. tcp://10.0.0.5:8786 "
         "(with --task-runner dask).",
     )
+    http_auth_secret: str | None = Field(
+        None,
+        description="Name of a Prefect Secret block holding the login for a URL --source: USER:PASSWORD (HTTP "
+        "Basic) or a bearer token. Read when downloading, never stored. Without it, ~/.netrc is used.",
+    )
 
     @model_validator(mode="before")
     @classmethod
@@ -303,6 +308,13 @@ class RunParams(BaseModel):
         if info.data.get("task_runner") != "dask":
             raise ValueError("applies with --task-runner dask only; add it or leave the address out")
         return value
+
+    @field_validator("http_auth_secret")
+    @classmethod
+    def _secret_fits_source(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if not value:
+            return None
+        return check_auth_secret(value.strip(), info.data.get("source"))
 
     @model_validator(mode="after")
     def _resolve_dirs(self) -> "RunParams":

@@ -4,12 +4,17 @@ import json
 from pathlib import Path
 from typing import Any
 
+from tasks.acquire.sources.download import redact_urls
 from tasks.atomic import write_json
 
 
 def write_summary(path: Path, **sections: Any) -> Path:
-    """Write the sections as JSON (paths and dataclasses as plain values), atomically."""
-    return write_json(path, json.loads(json.dumps(sections, default=_plain)))
+    """Write the sections as JSON (paths and dataclasses as plain values), atomically.
+
+    Every URL in it is redacted (no user, password or query): the parameters quote `--source`, and a
+    signed link's token must not outlive the download in a file anyone may read or publish.
+    """
+    return write_json(path, json.loads(redact_urls(json.dumps(sections, default=_plain))))
 
 
 def _plain(value: Any) -> Any:

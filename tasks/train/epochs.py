@@ -12,8 +12,6 @@ from pathlib import Path
 from prefect import task
 from prefect.cache_policies import INPUTS, RUN_ID
 
-from tasks.caching import RESULT_STORAGE
-
 
 def trained_epochs(run_dir: Path) -> int:
     """Epochs finished in `run_dir`, as its metrics.csv records them; 0 for a new folder."""
@@ -29,8 +27,7 @@ def trained_epochs(run_dir: Path) -> int:
     name="plan-epochs",
     task_run_name="plan-epochs[{more_epochs} more]",
     cache_policy=RUN_ID + INPUTS,
-    persist_result=True,
-    result_storage=RESULT_STORAGE,
+    persist_result=True,  # in the flow run's result store (tasks/caching.results_under)
 )
 def epoch_target(run_dir: Path, more_epochs: int, restart: bool = False) -> int:
     """The total epochs this flow run trains to."""
