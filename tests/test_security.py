@@ -180,3 +180,48 @@ def test_a_signed_urls_token_is_written_nowhere_and_the_cache_follows_the_data_d
     second = ganflow(params=params)
     assert first.states["train"] == "Completed"
     assert {second.states[s] for s in ("acquire", "preprocess", "train", "render")} == {"Cached"}
+
+
+# Point 4: no known safe-mode bypass in the Keras we allow, and safe mode on for every model file a user passes.
+
+SAFE_KERAS = "3.15.1"  # the fixes for the load_model safe-mode bypasses (CVE-2025-1550, -8747, -9905, -9906)
+
+
+def test_the_keras_floor_has_the_safe_mode_fixes():
+    import tomllib
+    from importlib.metadata import version
+
+    from packaging.requirements import Requirement
+    from packaging.version import Version
+
+    project = tomllib.loads((Path(__file__).parents[1] / "pyproject.toml").read_text())["project"]
+    keras = next(Requirement(d) for d in project["dependencies"] if Requirement(d).name == "keras")
+    floors = [Version(s.version) for s in keras.specifier if s.operator == ">="]
+    assert floors and min(floors) >= Version(SAFE_KERAS), keras
+    assert Version(version("keras")) in keras.specifier
+
+
+def _ganflow_generate(*args: str) -> subprocess.CompletedProcess:
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([os.getcwd(), os.environ.get("PYTHONPATH", "")])}
+    command = [sys.executable, "-m", "flows.cli", "generate", *args]
+    return subprocess.run(command, capture_output=True, text=True, env=env, timeout=300)
+
+
+@pytest.mark.slow
+def test_a_model_file_with_code_in_it_is_refused_in_one_line(tmp_path, monkeypatch):
+    from ganmodels.tf import keras
+
+    marker = tmp_path / "code-ran"
+    monkeypatch.setenv("GANFLOW_TEST_MARKER", str(marker))  # where the model's code, if it ever ran, leaves a file
+    code = lambda x: (open(__import__("os").environ["GANFLOW_TEST_MARKER"], "w").close(), x)[1]  # noqa: E731, SIM115
+    model = keras.Sequential([keras.Input((4,)), keras.layers.Lambda(code)])
+    model.save(tmp_path / "evil.keras")
+    model.save(tmp_path / "evil.h5")
+    marker.unlink(missing_ok=True)  # building the model ran it once, here, on purpose
+
+    for name, reason in (("evil.keras", "Keras refused to load it safely"), ("evil.h5", "only .keras model files")):
+        out = _ganflow_generate("--model", str(tmp_path / name), "--out", str(tmp_path / "out"))
+        lines = out.stderr.strip().splitlines()
+        assert out.returncode == 1 and len(lines) == 1 and reason in lines[0], out.stderr[-2000:]
+        assert str(tmp_path / name) in lines[0]
+    assert not marker.exists() and not (tmp_path / "out").exists()
