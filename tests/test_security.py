@@ -225,3 +225,53 @@ def test_a_model_file_with_code_in_it_is_refused_in_one_line(tmp_path, monkeypat
         assert out.returncode == 1 and len(lines) == 1 and reason in lines[0], out.stderr[-2000:]
         assert str(tmp_path / name) in lines[0]
     assert not marker.exists() and not (tmp_path / "out").exists()
+
+
+# Point 2: nothing unpickled from a shared cache can run code.
+
+
+class _Planted:
+    """What another local user could leave in a shared keras cache: unpickling it runs a command."""
+
+    def __init__(self, marker: Path):
+        self.marker = marker
+
+    def __reduce__(self):
+        return (os.system, (f"touch {self.marker}",))
+
+
+def _cifar_batches(keras_home: Path) -> Path:
+    batches = keras_home / "cifar-10-batches-py-target" / "cifar-10-batches-py"
+    batches.mkdir(parents=True)
+    return batches
+
+
+def test_a_planted_cifar_batch_is_refused_without_running_it(tmp_path, monkeypatch):
+    import pickle
+
+    import numpy as np
+
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras"))
+    batches, marker = _cifar_batches(tmp_path / "keras" / "datasets"), tmp_path / "code-ran"
+    good = {b"data": np.zeros((2, 3072), np.uint8), b"labels": [0, 1]}
+    for i in range(1, 6):
+        (batches / f"data_batch_{i}").write_bytes(pickle.dumps(good))
+    (batches / "data_batch_3").write_bytes(pickle.dumps({b"data": _Planted(marker), b"labels": [0]}))
+    with pytest.raises(UserError, match=r"data_batch_3 \(it names (os|posix)\.system"):
+        acquire_images("cifar10", tmp_path / "data")
+    assert not marker.exists()
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="giving a file to another user needs root")
+def test_a_cache_file_of_another_user_is_not_read(tmp_path, monkeypatch):
+    import pickle
+
+    import numpy as np
+
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras"))
+    batches = _cifar_batches(tmp_path / "keras" / "datasets")
+    for i in range(1, 6):
+        (batches / f"data_batch_{i}").write_bytes(pickle.dumps({b"data": np.zeros((2, 3072), np.uint8)}))
+    os.chown(batches / "data_batch_1", 65534, 65534)
+    with pytest.raises(UserError, match="belongs to another user"):
+        acquire_images("cifar10", tmp_path / "data")
