@@ -120,7 +120,7 @@ def run(**options) -> None:
     from flows.ganflow import ganflow
     from tasks.errors import NetworkError, UserError
 
-    with _one_line_errors((UserError, NetworkError)):
+    with _one_line_errors((UserError, NetworkError), folders=(params.data_dir, params.run_dir)):
         result = ganflow(params=params)
     click.echo(f"Trained {result.steps_trained} steps this run; outputs in {result.run_dir}")
     if result.stopped == "budget":
@@ -453,17 +453,21 @@ def evaluate(run_dir, checkpoint, num, inception_weights) -> None:
 class _one_line_errors:
     """Turn a user error raised anywhere in the flow into `Error: ...` and exit 1, with no traceback.
 
+    OS errors a user causes (a read-only or full folder, a file where a folder should be) count too.
+
     Prefect logs task failures with their tracebacks; for errors the user can fix (bad input, or a
     network that stayed down through every retry), the traceback is noise, so it is dropped from those
     log records.
     """
 
-    def __init__(self, user_error: type[Exception] | tuple[type[Exception], ...]):
-        self.user_error = user_error
+    def __init__(self, user_error: type[Exception] | tuple[type[Exception], ...], folders: tuple = ()):
+        self.user_error, self.folders = user_error, folders
 
     def _filter(self, record) -> bool:
+        from tasks.errors import user_os_error
+
         exc = record.exc_info[1] if record.exc_info else None
-        if isinstance(exc, self.user_error):
+        if isinstance(exc, self.user_error) or user_os_error(exc):
             record.exc_info = record.exc_text = None
         return True
 
@@ -478,8 +482,12 @@ class _one_line_errors:
     def __exit__(self, exc_type, exc, tb):
         for handler in self.handlers:
             handler.removeFilter(self._filter)
+        from tasks.errors import user_os_error
+
         if isinstance(exc, self.user_error):
             raise click.ClickException(str(exc)) from None
+        if line := user_os_error(exc, self.folders):  # a folder the user chose cannot be written: say which and why
+            raise click.ClickException(line) from None
         return False
 
 

@@ -9,10 +9,12 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from prefect import flow
+from prefect import flow, get_run_logger
 
 from flows.params import RunParams
+from tasks.acquire.sources.download import query_warning
 from tasks.acquire.task import acquire
+from tasks.caching import results_under
 from tasks.preprocess.task import preprocess
 from tasks.report.artifacts import publish_run_artifacts
 from tasks.report.evaluate import evaluate
@@ -53,12 +55,16 @@ def ganflow(params: RunParams = RunParams.unresolved_defaults()) -> RunResult:  
     with run.locked():
         if params.restart:
             run.check_clearable()  # before any step: --restart never deletes outside a run folder
-        return _run(params, run)
+        with results_under(params.data_dir):  # cached results live with the data they describe
+            return _run(params, run)
 
 
 def _run(params: RunParams, run: RunFolder) -> RunResult:
+    """The steps of one run, in order; each result is cached in the data folder's result store."""
     steps: dict[str, dict[str, Any]] = {}
     run_dir = run.root
+    if warning := query_warning(params.source):
+        get_run_logger().warning(warning)
     images = _step(
         steps,
         "acquire",
@@ -68,6 +74,7 @@ def _run(params: RunParams, run: RunFolder) -> RunResult:
         sha256=params.sha256,
         max_extract_bytes=int(params.max_extract_bytes),
         max_extract_entries=params.max_extract_entries,
+        auth_secret=params.http_auth_secret,
     )
     data = _step(
         steps,

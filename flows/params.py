@@ -18,6 +18,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ByteSize, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
+from flows.option_checks import check_auth_secret, given_conflicts, resolved_conflicts
 from flows.recipes import DEFAULT_RECIPE, RECIPES, RecipeName
 from ganmodels.config import AUGMENTS, GanConfig
 from tasks.acquire.sources.archive import DEFAULT_MAX_BYTES, DEFAULT_MAX_ENTRIES
@@ -262,6 +263,11 @@ class RunParams(BaseModel):
         description="Scheduler address of an existing Dask cluster, e.g. tcp://10.0.0.5:8786 "
         "(with --task-runner dask).",
     )
+    http_auth_secret: str | None = Field(
+        None,
+        description="Name of a Prefect Secret block holding the login for a URL --source: USER:PASSWORD (HTTP "
+        "Basic) or a bearer token. Read when downloading, never stored. Without it, ~/.netrc is used.",
+    )
 
     @model_validator(mode="before")
     @classmethod
@@ -311,6 +317,13 @@ class RunParams(BaseModel):
             raise ValueError("applies with --task-runner dask only; add it or leave the address out")
         return value
 
+    @field_validator("http_auth_secret")
+    @classmethod
+    def _secret_fits_source(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if not value:
+            return None
+        return check_auth_secret(value.strip(), info.data.get("source"))
+
     @model_validator(mode="after")
     def _resolve_dirs(self) -> "RunParams":
         try:
@@ -356,3 +369,20 @@ class RunParams(BaseModel):
         identity = {"source": [source.kind, source.location], **data, **self.gan_config().to_dict()}
         digest = hashlib.sha256(json.dumps(identity, sort_keys=True).encode()).hexdigest()[:8]
         return f"{source.name}-{self.size}px-c{self.channels}-{digest}"
+
+    # Contradictory or meaningless options (flows/option_checks.py). Defined after `_apply_recipe` on
+    # purpose: pydantic runs "before" model validators last-defined first, so this one sees the options as
+    # given, before the recipe fills them in.
+    @model_validator(mode="before")
+    @classmethod
+    def _refuse_given_conflicts(cls, data: Any) -> Any:
+        known_recipe = isinstance(data, dict) and data.get("recipe", DEFAULT_RECIPE) in RECIPES
+        if known_recipe and (problem := given_conflicts(data)):
+            raise ValueError(problem)
+        return data
+
+    @model_validator(mode="after")
+    def _refuse_resolved_conflicts(self) -> "RunParams":
+        if problem := resolved_conflicts(dict(self)):
+            raise ValueError(problem)
+        return self

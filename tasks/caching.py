@@ -6,6 +6,10 @@ sources of every project module the step's module imports, directly or not (Pref
 covers only the task wrapper's own body, so a changed helper would not count). A cached result that
 names a file which has since been deleted, or whose `cache_problem()` reports damage, is not reused:
 the step runs again and writes the file at the same path, after which the record is valid again.
+
+The results (pickles) live in `<data-dir>/task-results/`, one store per data folder whatever folder the
+command was typed in, owner-only: a pickle is code, so nobody else may write one where ganflow reads it.
+The flow sets the store for its run (`results_under`); the tasks name none, so they use the flow run's.
 """
 
 import ast
@@ -15,6 +19,8 @@ import hashlib
 import importlib.metadata
 import importlib.util
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -23,8 +29,7 @@ from prefect.cache_policies import INPUTS, TASK_SOURCE, CachePolicy
 
 PROJECT_PACKAGES = ("tasks", "ganmodels", "flows")
 
-STATE_DIR = Path(os.environ.get("GANFLOW_STATE_DIR", ".ganflow")).resolve()
-RESULT_STORAGE = STATE_DIR / "results"
+RESULTS_FOLDER = "task-results"  # under --data-dir
 
 
 def output_paths(value: Any) -> list[Path]:
@@ -147,10 +152,46 @@ def step_options(**overrides: Any) -> dict[str, Any]:
     options: dict[str, Any] = {
         "cache_policy": OutputsExist(),
         "persist_result": True,
-        "result_storage": RESULT_STORAGE,
         "retries": 1,
         "retry_delay_seconds": 2,
         "retry_condition_fn": is_retryable,
     }
     options.update(overrides)
     return options
+
+
+def result_storage_dir(data_dir: Path) -> Path:
+    """`<data-dir>/task-results`, created owner-only; refused when someone else owns it or may write in it."""
+    from tasks.errors import UserError
+
+    folder = Path(data_dir) / RESULTS_FOLDER
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    info = folder.stat()
+    if info.st_uid != os.geteuid():
+        raise UserError(
+            f"--data-dir: {folder} belongs to another user, and ganflow loads pickled results from it; "
+            "use a --data-dir of your own"
+        )
+    if info.st_mode & 0o077:
+        folder.chmod(0o700)  # ours, but others could read or plant pickles: close it
+    return folder
+
+
+@contextmanager
+def results_under(data_dir: Path) -> Iterator[Path]:
+    """Within a flow run: every task it runs keeps its results in `result_storage_dir(data_dir)`.
+
+    A task's `result_storage` is fixed when its module is imported, before any `--data-dir` is known; a
+    task that names none takes the flow run's result store, so this swaps that store for the run.
+    """
+    from prefect.context import FlowRunContext
+    from prefect.filesystems import LocalFileSystem
+
+    folder = result_storage_dir(data_dir)
+    context = FlowRunContext.get()
+    if context is None:  # a step's plain function called outside a flow: nothing to configure
+        yield folder
+        return
+    store = context.result_store.model_copy(update={"result_storage": LocalFileSystem(basepath=str(folder))})
+    with context.model_copy(update={"result_store": store}):
+        yield folder

@@ -1,11 +1,8 @@
 """Shared fixtures: one Prefect test server per session, and isolated state and output folders."""
 
 import os
-import tempfile
 from pathlib import Path
 
-# Before anything imports tasks.caching, which reads it: cached results go to a per-session folder.
-os.environ.setdefault("GANFLOW_STATE_DIR", tempfile.mkdtemp(prefix="ganflow-state-"))
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 

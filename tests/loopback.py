@@ -44,6 +44,7 @@ class FileServer(ThreadingHTTPServer):
         self.ranges = ranges
         self.failures = 0  # answer this many requests with 503 first
         self.cut_after: int | None = None  # send only this many body bytes of the next response
+        self.auth: str | None = None  # when set, the Authorization header every request must carry
         self.requests: list[dict] = []
 
     def url(self, name: str) -> str:
@@ -53,7 +54,12 @@ class FileServer(ThreadingHTTPServer):
 class _FileHandler(SimpleHTTPRequestHandler):
     def do_GET(self) -> None:
         srv: FileServer = self.server
-        srv.requests.append({"path": self.path, "range": self.headers.get("Range")})
+        srv.requests.append(
+            {"path": self.path, "range": self.headers.get("Range"), "authorization": self.headers.get("Authorization")}
+        )
+        if srv.auth is not None and self.headers.get("Authorization") != srv.auth:
+            self.send_error(401, "Unauthorized")
+            return
         if srv.failures > 0:
             srv.failures -= 1
             self.send_error(503, "Busy")

@@ -26,7 +26,7 @@ from tasks.acquire.sources.archive import (
     extract_archive,
     is_archive_name,
 )
-from tasks.acquire.sources.download import download, redact, url_file_name
+from tasks.acquire.sources.download import credentials_problem, download, http_auth, redact, url_file_name
 from tasks.acquire.sources.folder import (
     IMAGE_EXTENSIONS,
     file_fingerprint,
@@ -105,6 +105,8 @@ def _url_source(text: str) -> Source:
     parts = urlsplit(text)
     if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
         raise ValueError(f"{redact(text)!r} is not an http(s) URL; only http:// and https:// downloads are supported")
+    if problem := credentials_problem(text):
+        raise ValueError(problem)
     return Source("url", text)
 
 
@@ -131,19 +133,29 @@ def acquire_images(
     data_dir: Path,
     sha256: str | None = None,
     limits: ExtractLimits = ExtractLimits(),  # noqa: B008 - frozen
+    auth_secret: str | None = None,
 ) -> AcquiredImages:
-    """Make the source available as a local folder of images and say exactly which data it is."""
+    """Make the source available as a local folder of images and say exactly which data it is.
+
+    A URL's query (a signed link's token) is needed for the download only: the result, which Prefect
+    pickles and preprocess records in its manifest, names the URL redacted.
+    """
     try:
         source = parse_source(source_text)
     except ValueError as exc:
         raise UserError(f"--source: {exc}") from None
     data_dir, sha256 = Path(data_dir), (sha256 or "").strip().lower() or None
+    if auth_secret and source.kind != "url":
+        raise UserError(f"--http-auth-secret: applies to a URL source, not to --source {source_text}; leave it out")
     if sha256 and source.kind not in ARCHIVE_KINDS:
         raise UserError(f"--sha256: applies to a URL or an archive, not to --source {source_text}; leave it out")
     if source.kind == "kaggle":
         found = kaggle.acquire_kaggle(source.location, data_dir, _preset_images(source))
         source = Source("kaggle", found.handle, source.label)
         folder, identity = found.images_dir, found.identity
+    elif source.kind == "url":
+        folder, identity = _url(source, data_dir, sha256, limits, auth_secret)
+        source = Source("url", redact(source.location))
     else:
         folder, identity = _LOCATORS[source.kind](source, data_dir, sha256, limits)
     files = list_image_names(folder)
@@ -182,15 +194,19 @@ def _archive(source: Source, data_dir: Path, sha256: str | None, limits: Extract
     return images, f"archive:{archive}:{fingerprint}:{images.relative_to(dest).as_posix()}"
 
 
-def _url(source: Source, data_dir: Path, sha256: str | None, limits: ExtractLimits) -> tuple[Path, str]:
-    """Download and extract once; later runs find the record of what was extracted and need no network."""
+def _url(
+    source: Source, data_dir: Path, sha256: str | None, limits: ExtractLimits, auth_secret: str | None = None
+) -> tuple[Path, str]:
+    """Download and extract once; later runs find the record of what was extracted and need no network.
+
+    The credentials in the Secret block `auth_secret` are read only when a download is needed."""
     url = source.location
     folder = data_dir / "sources" / "downloads" / hashlib.sha256(url.encode()).hexdigest()[:16]
     record_path = folder / "download.json"
     record = read_json(record_path)
     dest = data_dir / "sources" / str(record.get("extracted", "-"))
     if not (dest.is_dir() and (not sha256 or record.get("sha256") == sha256)):
-        got = download(url, folder / url_file_name(url), sha256)
+        got = download(url, folder / url_file_name(url), sha256, http_auth(auth_secret))
         dest = extract_archive(got.path, data_dir / "sources" / f"{source.name}-{got.sha256[:12]}", limits)
         record = {"url": redact(url), "sha256": got.sha256, "etag": got.etag, "extracted": dest.name}
         write_json(record_path, record)
@@ -208,7 +224,7 @@ def _classic(source: Source, data_dir: Path, sha256, limits) -> tuple[Path, str]
     return folder, f"keras:{source.location}:train:sha256={digest}"
 
 
-_LOCATORS = {"sample": _sample, "folder": _folder, "archive": _archive, "url": _url, "classic": _classic}
+_LOCATORS = {"sample": _sample, "folder": _folder, "archive": _archive, "classic": _classic}
 
 
 def source_key(source_text: str, data_dir: Path) -> str | None:
@@ -266,6 +282,8 @@ def acquire(
     sha256: str | None = None,
     max_extract_bytes: int = DEFAULT_MAX_BYTES,
     max_extract_entries: int = DEFAULT_MAX_ENTRIES,
+    auth_secret: str | None = None,
 ) -> AcquiredImages:
-    """Prefect step: the source as a local folder of images."""
-    return acquire_images(source_text, data_dir, sha256, ExtractLimits(max_extract_bytes, max_extract_entries))
+    """Prefect step: the source as a local folder of images (`auth_secret`: a Secret block's name, not its value)."""
+    limits = ExtractLimits(max_extract_bytes, max_extract_entries)
+    return acquire_images(source_text, data_dir, sha256, limits, auth_secret)

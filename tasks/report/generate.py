@@ -32,15 +32,33 @@ def latent_distribution(run_dir: Path | None = None, model: Path | None = None) 
 def load_generator(run_dir: Path | None = None, model: Path | None = None, checkpoint: str | None = None):
     """The generator a user asked for: `--model FILE`, or `--run-dir DIR` with an optional `--checkpoint`."""
     if model is not None:
-        return keras.models.load_model(model, compile=False)
+        return load_model_file(Path(model), "--model")
     run = RunFolder(run_dir)
     if checkpoint in (None, "final"):
         if not run.generator.exists():
             raise UserError(
                 f"--run-dir {run_dir}: no {run.generator.name} yet; use --checkpoint latest or finish training"
             )
-        return keras.models.load_model(run.generator, compile=False)
+        return load_model_file(run.generator, "--run-dir")
     return generator_from_checkpoint(run, checkpoint)
+
+
+def load_model_file(path: Path, option: str):
+    """A `.keras` model loaded with Keras' safe mode on: a file may come from anyone, and a Lambda layer is code.
+
+    Legacy HDF5 models (.h5) are refused: Keras' safe mode does not cover that format. What Keras refuses
+    (an unsafe layer, a damaged archive) is one line naming the file.
+    """
+    if path.suffix.lower() != ".keras":
+        raise UserError(
+            f"{option} {path}: only .keras model files are loaded (Keras checks them in safe mode); "
+            "re-save a trusted .h5 model with model.save('generator.keras')"
+        )
+    try:
+        return keras.models.load_model(path, compile=False, safe_mode=True)
+    except (ValueError, TypeError, KeyError, OSError) as exc:
+        reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:300]
+        raise UserError(f"{option} {path}: Keras refused to load it safely ({reason})") from None
 
 
 def images_from(generator, z: np.ndarray, batch: int = 256) -> np.ndarray:

@@ -11,7 +11,6 @@ from pathlib import Path
 from prefect import task
 from prefect.cache_policies import INPUTS, RUN_ID
 
-from tasks.caching import RESULT_STORAGE
 from tasks.train.run_folder import RunFolder
 
 
@@ -19,8 +18,7 @@ from tasks.train.run_folder import RunFolder
     name="plan-epochs",
     task_run_name="plan-epochs[{more_epochs} more]",
     cache_policy=RUN_ID + INPUTS,
-    persist_result=True,
-    result_storage=RESULT_STORAGE,
+    persist_result=True,  # in the flow run's result store (tasks/caching.results_under)
 )
 def epoch_target(run_dir: Path, more_epochs: int, restart: bool = False) -> int:
     """The total epochs this flow run trains to."""

@@ -231,8 +231,14 @@ class RunFolder:
         return write_json(self.best_record, {"epoch": epoch, "swd": swd})
 
     def write_summary(self, **sections: Any) -> Path:
-        """summary.json from the sections (paths and dataclasses as plain values), atomically."""
-        return write_json(self.summary, json.loads(json.dumps(sections, default=_plain)))
+        """summary.json from the sections (paths and dataclasses as plain values), atomically.
+
+        Every URL in it is redacted (no user, password or query): the parameters quote `--source`, and a
+        signed link's token must not outlive the download in a file anyone may read or publish.
+        """
+        from tasks.acquire.sources.download import redact_urls
+
+        return write_json(self.summary, json.loads(redact_urls(json.dumps(sections, default=_plain))))
 
     def read_summary(self) -> dict[str, Any]:
         """summary.json, or a one-line error saying the folder holds no finished run."""

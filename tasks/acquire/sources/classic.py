@@ -50,7 +50,7 @@ def training_images(name: str) -> np.ndarray:
             images = _READERS[name](files)
         except (OSError, ValueError, KeyError, EOFError, pickle.UnpicklingError) as exc:
             raise UserError(
-                f"--source {name}: cannot read keras.datasets' cache file {files[0]} ({exc}); "
+                f"--source {name}: cannot read keras.datasets' cache file {getattr(exc, 'path', files[0])} ({exc}); "
                 "delete it to have it downloaded again"
             ) from None
     else:
@@ -79,14 +79,49 @@ def _read_idx_images(files: list[Path]) -> np.ndarray:
     return np.frombuffer(raw, np.uint8, offset=16).reshape(count, rows, cols)
 
 
+class _ArraysOnly(pickle.Unpickler):
+    """An unpickler that builds numpy arrays and plain containers and nothing else.
+
+    CIFAR-10's batches are pickles, and a pickle can name any function to call: one planted in a shared
+    cache (keras falls back to the system temp folder when HOME is not writable) would run code here.
+    """
+
+    _ALLOWED = {
+        ("numpy.core.multiarray", "_reconstruct"),
+        ("numpy._core.multiarray", "_reconstruct"),
+        ("numpy", "ndarray"),
+        ("numpy", "dtype"),
+        ("numpy.core.multiarray", "scalar"),
+        ("numpy._core.multiarray", "scalar"),
+        ("_codecs", "encode"),  # how Python 2 pickles (the published batches) store bytes
+    }
+
+    def find_class(self, module: str, name: str):
+        if (module, name) not in self._ALLOWED:
+            raise pickle.UnpicklingError(f"it names {module}.{name}, which a CIFAR-10 batch never does")
+        return super().find_class(module, name)
+
+
 def _read_cifar(files: list[Path]) -> np.ndarray:
     """CIFAR-10's python batches (pickles, as keras.datasets reads them), as (N, 32, 32, 3) RGB."""
     batches = []
     for path in files:
-        with open(path, "rb") as f:
-            batch = pickle.load(f, encoding="bytes")  # keras.datasets reads its own cache the same way
+        try:
+            _check_owner(path)
+            with open(path, "rb") as f:
+                batch = _ArraysOnly(f, encoding="bytes").load()  # arrays and dicts only: a pickle can be code
+        except (ValueError, pickle.UnpicklingError) as exc:
+            exc.path = path  # the message names the file to delete
+            raise
         batches.append(np.asarray(batch[b"data"], np.uint8).reshape(-1, 3, 32, 32).transpose(0, 2, 3, 1))
     return np.concatenate(batches)
+
+
+def _check_owner(path: Path) -> None:
+    """A cache file written by someone else (not this user, not root) is not read: it may have been planted."""
+    owner = path.stat().st_uid
+    if owner not in (os.geteuid(), 0):
+        raise ValueError(f"it belongs to another user (uid {owner}); set KERAS_HOME to a folder of your own")
 
 
 _READERS: dict[str, Callable[[list[Path]], np.ndarray]] = {

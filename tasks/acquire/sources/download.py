@@ -21,6 +21,7 @@ NET_CHUNK = 1 << 16  # per network read; a dropped connection loses at most one
 TIMEOUT = (15, 60)  # seconds to connect, and between bytes
 _CONTENT_RANGE = re.compile(r"bytes (\d+)-(\d+)/(\d+|\*)")
 _HTML_STARTS = (b"<!doctype html", b"<html", b"<head", b"<body", b"<?xml")
+_ANY_URL = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://[^\s'\"<>]+")
 
 
 @dataclass(frozen=True)
@@ -40,6 +41,71 @@ def redact(url: str) -> str:
     return urlunsplit((parts.scheme, netloc, parts.path, "", ""))
 
 
+def redact_urls(text: str) -> str:
+    """`text` with every URL in it redacted: for whole records (summary.json) that may quote a source."""
+    return _ANY_URL.sub(lambda found: redact(found.group(0)), text)
+
+
+def credentials_problem(url: str) -> str | None:
+    """Why a URL may not carry credentials (one line, naming the two proper places), or None."""
+    parts = urlsplit(url)
+    if parts.username is None and parts.password is None:
+        return None
+    return (
+        f"{redact(url)!r} has a user name or password in it, which Prefect would keep in its database with the "
+        f"flow run's parameters; put the login in ~/.netrc (machine {parts.hostname} login USER password PASS) "
+        "or in a Prefect Secret block named by --http-auth-secret NAME, and give the URL without it"
+    )
+
+
+def query_warning(url: str) -> str | None:
+    """A one-line warning for a URL with a query (a signed link's token), or None."""
+    if not urlsplit(url).query:
+        return None
+    return (
+        f"--source {redact(url)}: its query (a signed link's token?) is left out of every file ganflow writes, "
+        "but Prefect keeps the flow run's parameters, the URL included, in its database; for a lasting "
+        "credential use ~/.netrc or --http-auth-secret NAME"
+    )
+
+
+def http_auth(secret_name: str | None):
+    """The `requests` auth for a download: the Prefect Secret block's value, read now, never stored.
+
+    `USER:PASSWORD` is sent as HTTP Basic auth, anything else as `Authorization: Bearer VALUE`. Without a
+    secret `requests` reads ~/.netrc (or $NETRC) for the host by itself.
+    """
+    if not secret_name:
+        return None
+    import requests
+    from prefect.blocks.system import Secret
+
+    try:
+        value = str(Secret.load(secret_name).get()).strip()
+    except ValueError:
+        raise UserError(
+            f"--http-auth-secret: there is no Secret block named {secret_name!r}; create it in the Prefect UI "
+            f"(Blocks, Secret) or with Secret(value='USER:PASSWORD').save({secret_name!r})"
+        ) from None
+    if not value:
+        raise UserError(f"--http-auth-secret: the Secret block {secret_name!r} is empty")
+    if ":" in value and not value.lower().startswith("bearer "):
+        user, password = value.split(":", 1)
+        return requests.auth.HTTPBasicAuth(user, password)
+    return _Bearer(value.removeprefix("Bearer ").removeprefix("bearer ").strip())
+
+
+class _Bearer:
+    """`Authorization: Bearer TOKEN` as a requests auth object, so ~/.netrc cannot replace it."""
+
+    def __init__(self, token: str):
+        self.token = token
+
+    def __call__(self, request):
+        request.headers["Authorization"] = f"Bearer {self.token}"
+        return request
+
+
 def url_file_name(url: str) -> str:
     """The last path segment, made safe for a file name (`download` when there is none)."""
     name = unquote(urlsplit(url).path.rstrip("/").rsplit("/", 1)[-1])
@@ -47,9 +113,10 @@ def url_file_name(url: str) -> str:
     return name or "download"
 
 
-def download(url: str, target: Path, expected_sha256: str | None = None) -> Downloaded:
+def download(url: str, target: Path, expected_sha256: str | None = None, auth=None) -> Downloaded:
     """Fetch `url` to `target` (resuming `target.part`), verify it, and return its path and sha256.
 
+    `auth` is a `requests` auth (see `http_auth`); None lets `requests` use ~/.netrc.
     A finished `target` is reused without the network, unless it fails `expected_sha256`: then the
     remote file may have been replaced, so it is fetched once more before giving up.
     """
@@ -61,7 +128,7 @@ def download(url: str, target: Path, expected_sha256: str | None = None) -> Down
             return Downloaded(target, sha, "")
         target.unlink()
     meta_path = Path(f"{target}.part.json")
-    part = _fetch(url, target, meta_path, allow_restart=True)
+    part = _fetch(url, target, meta_path, allow_restart=True, auth=auth)
     sha = file_sha256(part)
     if expected_sha256 and sha != expected_sha256.lower():
         _discard(target, meta_path)
@@ -75,7 +142,7 @@ def download(url: str, target: Path, expected_sha256: str | None = None) -> Down
     return Downloaded(target, sha, etag)
 
 
-def _fetch(url: str, target: Path, meta_path: Path, allow_restart: bool) -> Path:
+def _fetch(url: str, target: Path, meta_path: Path, allow_restart: bool, auth=None) -> Path:
     """Complete `target.part` from where an earlier try stopped, when the server agrees; return its path."""
     import requests
 
@@ -90,10 +157,10 @@ def _fetch(url: str, target: Path, meta_path: Path, allow_restart: bool) -> Path
         if meta.get("etag") or meta.get("last_modified"):
             headers["If-Range"] = meta.get("etag") or meta["last_modified"]
     try:
-        with requests.get(url, headers=headers, stream=True, timeout=TIMEOUT) as response:
+        with requests.get(url, headers=headers, stream=True, timeout=TIMEOUT, auth=auth) as response:
             if response.status_code == 416 and allow_restart:  # the part no longer fits the file: start over
                 _discard(target, meta_path)
-                return _fetch(url, target, meta_path, allow_restart=False)
+                return _fetch(url, target, meta_path, allow_restart=False, auth=auth)
             _check_status(response, url)
             offset, total = _start(response, offset, meta, url)
             if offset < 0:
@@ -122,7 +189,7 @@ def _check_status(response, url: str) -> None:
     if code in (408, 425, 429) or code >= 500:
         raise NetworkError(f"--source: {redact(url)} answered HTTP {code} {response.reason}; it is retried")
     hint = {
-        401: "it needs a login: use a public, direct download link",
+        401: "it needs a login: put it in ~/.netrc or a Prefect Secret block named by --http-auth-secret",
         403: "access is denied or the link has expired: use a public, direct download link",
         404: "nothing is there: check the URL",
         410: "it is gone: check the URL",
