@@ -13,6 +13,7 @@ from ganmodels.config import GanConfig
 from ganmodels.latents import latent_walk, sample_latents
 from ganmodels.networks import build_generator
 from ganmodels.runtime import dtype_policy
+from ganmodels.sampler_stats import refresh_sampler_stats
 from ganmodels.tf import keras, tf
 from ganmodels.train_step import to_uint8
 from tasks.errors import UserError
@@ -62,7 +63,7 @@ def generator_from_checkpoint(run_dir: Path, which: str) -> keras.Model:
     saved = {name.split("/")[0] for name, _ in tf.train.list_variables(prefix)}
     key = "ema_generator" if config.ema is not None and "ema_generator" in saved else "generator"
     tf.train.Checkpoint(**{key: generator}).restore(prefix).expect_partial()
-    return generator
+    return refresh_sampler_stats(generator, config)  # a mid-epoch checkpoint holds lagging ones
 
 
 def latent_distribution(run_dir: Path | None = None, model: Path | None = None) -> str:

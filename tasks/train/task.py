@@ -100,7 +100,7 @@ def check_compatible(ckpt_dir: Path, config: GanConfig, runtime: Runtime) -> lis
 def save_generator(state: TrainingState, path: Path) -> Path:
     """The generator that samples were drawn from: the EMA one when the run keeps one."""
     with atomic_path(path) as tmp:
-        state.models.sampler.save(tmp)
+        state.models.refresh_sampler().save(tmp)
     return path
 
 
@@ -195,6 +195,7 @@ def train_gan(data: PreprocessedData, config: GanConfig, options: TrainOptions, 
                     manager.save(checkpoint_number=step)
                     cadence.saved()
             means = state.finish_epoch()
+            state.models.refresh_sampler()
             grid = image_grid(to_uint8(state.models.generate(fixed_z)))
             write_png(sample_path(samples_dir, epoch), grid)
             row = {"epoch": epoch, "step": int(state.step.numpy()), **means}
