@@ -363,8 +363,17 @@ class _one_line_errors:
         return False
 
 
+def _pin_keras_backend() -> None:
+    """Keras on TensorFlow, before anything imports it; one line when the environment asked for another."""
+    from ganmodels.tf_backend import pin_keras_backend
+
+    if asked := pin_keras_backend():
+        click.echo(f"Note: KERAS_BACKEND={asked} ignored: ganflow runs Keras on TensorFlow.", err=True)
+
+
 def main() -> None:
     """Console entry point: click errors become one line (`Error: ...`), never a usage dump."""
+    _pin_keras_backend()
     try:
         cli.main(standalone_mode=False)
     except click.exceptions.Abort:
