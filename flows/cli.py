@@ -110,7 +110,8 @@ RUN_DEFAULTS = {name: value for name, value in resolve_options({}).items() if na
 
 @cli.command()
 @model_options(RunParams, RUN_DEFAULTS)
-def run(**options) -> None:
+@click.option("--verbose", is_flag=True, help="Also show Prefect's own messages (temporary server, client notices).")
+def run(verbose, **options) -> None:
     """Run the whole pipeline and print where the progress GIF is.
 
     Try it on the built-in offline sample of 100 faces: `ganflow run`.
@@ -119,6 +120,11 @@ def run(**options) -> None:
     params = build_params(RunParams, options)
     from flows.ganflow import ganflow
     from tasks.errors import NetworkError, UserError
+    from tasks.progress import quiet_prefect_chatter, share_console_with_prefect_logs
+
+    share_console_with_prefect_logs()  # log lines print above the live progress bars, not into them
+    if not verbose:
+        quiet_prefect_chatter()
 
     with _one_line_errors((UserError, NetworkError)):
         result = ganflow(params=params)
