@@ -31,7 +31,8 @@ def terminal_console() -> Console:
     """The one console of this process, on stderr, that bars and Prefect's log lines share."""
     global _CONSOLE
     if _CONSOLE is None:
-        _CONSOLE = Console(stderr=True)
+        # No markup in printed strings, as in Prefect's console: "train[run to epoch 3]" is a task name, not a tag.
+        _CONSOLE = Console(stderr=True, markup=False)
     return _CONSOLE
 
 

@@ -57,4 +57,5 @@ def test_log_lines_never_land_on_a_live_bar_and_prefect_chatter_is_hidden(tmp_pa
     assert "starting a temporary Prefect server for this run" in text
     epoch_lines = [line for line in logs if re.search(r"epoch \d+/2 ", line)]
     assert 1 <= len(epoch_lines) <= 2  # at most one line per epoch
+    assert "Task run 'train[run to epoch 2]'" in text  # names in brackets survive the shared console
     assert "GIF: " in text

@@ -63,7 +63,16 @@ def generator_from_checkpoint(run_dir: Path, which: str) -> keras.Model:
     saved = {name.split("/")[0] for name, _ in tf.train.list_variables(prefix)}
     key = "ema_generator" if config.ema is not None and "ema_generator" in saved else "generator"
     tf.train.Checkpoint(**{key: generator}).restore(prefix).expect_partial()
-    return refresh_sampler_stats(generator, config)  # a mid-epoch checkpoint holds lagging ones
+    if _mid_epoch(prefix):  # epoch-end checkpoints hold the statistics the run drew with; mid-epoch ones lag
+        refresh_sampler_stats(generator, config)
+    return generator
+
+
+def _mid_epoch(prefix: str) -> bool:
+    try:
+        return int(tf.train.load_variable(prefix, "batch_in_epoch/.ATTRIBUTES/VARIABLE_VALUE")) > 0
+    except (tf.errors.NotFoundError, ValueError):
+        return False
 
 
 def latent_distribution(run_dir: Path | None = None, model: Path | None = None) -> str:
