@@ -26,18 +26,29 @@ CHUNK = 256  # forwarded at a time, so a 64 px generator stays small in memory
 
 
 def batchnorm_layers(model: keras.Model) -> list:
-    """The model's BatchNormalization layers, in graph order (top level: our generators are flat)."""
-    return [layer for layer in model.layers if isinstance(layer, keras.layers.BatchNormalization)]
+    """The model's BatchNormalization layers in graph order, including those inside nested models."""
+    found = []
+    for layer in model.layers:
+        if isinstance(layer, keras.layers.BatchNormalization):
+            found.append(layer)
+        elif isinstance(getattr(layer, "layers", None), list):
+            found.extend(batchnorm_layers(layer))
+    return found
 
 
 def recompute_batchnorm(model: keras.Model, latents) -> None:
     """Set every BatchNorm layer's moving mean and variance to its input's statistics over `latents`.
 
     Layer k is measured with layers before it already set, so the statistics are those the
-    inference-mode network itself produces.
+    inference-mode network itself produces. A BatchNorm inside a nested model cannot be probed from
+    the outer inputs: then one training-mode pass with momentum 0 sets them all from that batch.
     """
+    layers = batchnorm_layers(model)
+    if any(layer not in model.layers for layer in layers):
+        _from_one_batch(model, latents, layers)
+        return
     chunks = [latents[i : i + CHUNK] for i in range(0, int(latents.shape[0]), CHUNK)]
-    for layer in batchnorm_layers(model):
+    for layer in layers:
         probe = keras.Model(model.inputs, layer.input)  # the network up to this layer only
         total = sum_x = sum_xx = 0.0
         for z in chunks:
@@ -50,6 +61,18 @@ def recompute_batchnorm(model: keras.Model, latents) -> None:
         var = tf.maximum(sum_xx / total - tf.square(mean), 0.0)
         layer.moving_mean.assign(tf.cast(mean, layer.moving_mean.dtype))
         layer.moving_variance.assign(tf.cast(var, layer.moving_variance.dtype))
+
+
+def _from_one_batch(model: keras.Model, latents, layers: list) -> None:
+    """Moving statistics = the batch statistics of one training-mode pass over all `latents`."""
+    saved = [layer.momentum for layer in layers]
+    try:
+        for layer in layers:
+            layer.momentum = 0.0
+        model(latents, training=True)
+    finally:
+        for layer, momentum in zip(layers, saved, strict=True):
+            layer.momentum = momentum
 
 
 def refresh_sampler_stats(generator: keras.Model, config: GanConfig) -> keras.Model:

@@ -36,6 +36,21 @@ def test_inference_mode_matches_training_mode_on_the_measured_latents():
     np.testing.assert_allclose(np.asarray(generator(z, training=False)), in_training_mode, atol=2e-3)
 
 
+def test_batchnorm_inside_a_nested_block_is_measured_too():
+    """An architecture built from nested blocks (a model inside the model) gets the same treatment."""
+    from ganmodels.tf import keras
+
+    config = GanConfig(size=28, channels=1, latent_dim=8)
+    block = keras.Sequential([keras.layers.Dense(16), keras.layers.BatchNormalization(), keras.layers.ReLU()])
+    z_in = keras.Input((8,))
+    generator = keras.Model(z_in, keras.layers.Dense(4)(keras.layers.BatchNormalization()(block(z_in))))
+    z = stats_latents(config, STATS_LATENTS)
+    in_training_mode = np.asarray(generator(z, training=True))
+    assert len(batchnorm_layers(generator)) == 2
+    refresh_sampler_stats(generator, config)
+    np.testing.assert_allclose(np.asarray(generator(z, training=False)), in_training_mode, atol=2e-3)
+
+
 def test_the_statistics_are_a_pure_function_of_the_weights():
     """Fixed latents: refreshing twice, or a rebuilt copy with the same weights, gives the same values."""
     config = GanConfig(size=28, channels=1, g_filters=8, latent_dist="uniform")
