@@ -73,6 +73,7 @@ class QuietPrefect(logging.Filter):
 
     KEEP = ("prefect.flow_runs", "prefect.task_runs")
     STARTING = "Starting temporary server"
+    SAYS = "starting a temporary Prefect server for this run (10-20 s); set PREFECT_API_URL to use a running one"
 
     def filter(self, record: logging.LogRecord) -> bool:
         if (
@@ -82,9 +83,7 @@ class QuietPrefect(logging.Filter):
         ):
             return True
         if isinstance(record.msg, str) and record.msg.startswith(self.STARTING):
-            record.msg = (
-                "starting a temporary Prefect server for this run (10-20 s; PREFECT_API_URL names a running one)"
-            )
+            record.msg = self.SAYS
             record.args = ()
             return True
         return False
