@@ -4,6 +4,7 @@ Bars and log lines share one rich console, so a log line never lands on a live b
 own chatter (the temporary server's notices) stays off unless --verbose.
 """
 
+import logging
 import os
 import re
 import sys
@@ -59,3 +60,29 @@ def test_log_lines_never_land_on_a_live_bar_and_prefect_chatter_is_hidden(tmp_pa
     assert 1 <= len(epoch_lines) <= 2  # at most one line per epoch
     assert "Task run 'train[run to epoch 2]'" in text  # names in brackets survive the shared console
     assert "GIF: " in text
+
+
+def _record(name: str, level: int, msg: str) -> logging.LogRecord:
+    return logging.LogRecord(name, level, __file__, 1, msg, (), None)
+
+
+def test_quiet_prefect_keeps_run_lines_and_warnings_and_shortens_the_server_notice():
+    from tasks.progress import QuietPrefect
+
+    quiet = QuietPrefect()
+    assert quiet.filter(_record("prefect.task_runs", logging.INFO, "epoch 1/2"))
+    assert quiet.filter(_record("prefect.flow_runs", logging.INFO, "Beginning flow run"))
+    assert quiet.filter(_record("prefect.client", logging.WARNING, "a warning"))
+    assert quiet.filter(_record("ganflow", logging.INFO, "ours"))
+    assert not quiet.filter(_record("prefect", logging.INFO, "Stopping temporary server on http://127.0.0.1:1"))
+    notice = _record("prefect", logging.INFO, "Starting temporary server on http://127.0.0.1:1\nSee https://x")
+    assert quiet.filter(notice) and notice.getMessage() == QuietPrefect.SAYS and "\n" not in notice.getMessage()
+
+
+def test_run_offers_verbose():
+    from click.testing import CliRunner
+
+    from flows.cli import cli
+
+    out = CliRunner().invoke(cli, ["run", "--help"])
+    assert out.exit_code == 0 and "--verbose" in out.output
