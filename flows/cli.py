@@ -110,7 +110,8 @@ RUN_DEFAULTS = {name: value for name, value in resolve_options({}).items() if na
 
 @cli.command()
 @model_options(RunParams, RUN_DEFAULTS)
-def run(**options) -> None:
+@click.option("--verbose", is_flag=True, help="Also show Prefect's own messages (temporary server, client notices).")
+def run(verbose, **options) -> None:
     """Run the whole pipeline and print where the progress GIF is.
 
     Try it on the built-in offline sample of 100 faces: `ganflow run`.
@@ -119,6 +120,11 @@ def run(**options) -> None:
     params = build_params(RunParams, options)
     from flows.ganflow import ganflow
     from tasks.errors import NetworkError, UserError
+    from tasks.progress import quiet_prefect_chatter, share_console_with_prefect_logs
+
+    share_console_with_prefect_logs()  # log lines print above the live progress bars, not into them
+    if not verbose:
+        quiet_prefect_chatter()
 
     with _one_line_errors((UserError, NetworkError), folders=(params.data_dir, params.run_dir)):
         result = ganflow(params=params)
@@ -491,8 +497,17 @@ class _one_line_errors:
         return False
 
 
+def _pin_keras_backend() -> None:
+    """Keras on TensorFlow, before anything imports it; one line when the environment asked for another."""
+    from ganmodels.tf_backend import pin_keras_backend
+
+    if asked := pin_keras_backend():
+        click.echo(f"Note: KERAS_BACKEND={asked} ignored: ganflow runs Keras on TensorFlow.", err=True)
+
+
 def main() -> None:
     """Console entry point: click errors become one line (`Error: ...`), never a usage dump."""
+    _pin_keras_backend()
     try:
         cli.main(standalone_mode=False)
     except click.exceptions.Abort:

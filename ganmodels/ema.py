@@ -8,7 +8,9 @@ generator is a second copy of G that is never trained, only blended towards G af
 
 The warm-up in d (as in `tf.train.ExponentialMovingAverage` with num_updates) keeps the first
 epochs from being an average dominated by the random initial weights. Non-trainable weights
-(BatchNorm's running statistics) are copied, not averaged. Its weights are in the checkpoint.
+(BatchNorm's running statistics) are copied, not averaged; they fit G's weights, so before the EMA
+generator draws or is saved they are recomputed from its own (`ganmodels/sampler_stats.py`).
+Its weights are in the checkpoint.
 """
 
 from ganmodels.tf import keras, tf

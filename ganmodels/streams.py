@@ -16,6 +16,7 @@ LATENTS, LABELS, REAL_AUGMENT, FAKE_AUGMENT, PENALTY = range(1, 6)
 MAIN_PASS = 0
 BALANCE_D_PASS = 1000  # + k for the k-th extra D update of a step
 BALANCE_G_PASS = 2000
+STATS_PASS = 3000  # the latents that BatchNorm statistics of the sampler are measured on (step 0, always)
 
 
 class Rows:
@@ -63,3 +64,12 @@ def step_latents(config: GanConfig, step, rows: Rows, pass_index: int = MAIN_PAS
     if config.latent_dist == "uniform":
         return rows.uniform(config.latent_shape, seed, -1.0, 1.0)
     return rows.normal(config.latent_shape, seed)
+
+
+def stats_latents(config: GanConfig, count: int):
+    """A fixed batch of latents, the same at every step, for measuring the sampler's BatchNorm statistics.
+
+    Fixed rather than per step, so the statistics are a pure function of the weights: recomputing
+    them from a checkpoint gives the values the run had.
+    """
+    return step_latents(config, 0, Rows.whole(count), STATS_PASS)

@@ -1,4 +1,9 @@
-"""Import TensorFlow and Keras once, without the C++ start-up chatter.
+"""Import TensorFlow and Keras once, on the TensorFlow backend, without the C++ start-up chatter.
+
+ganflow's train step, checkpoints and distribution are TensorFlow code, so Keras must run on TensorFlow
+whatever KERAS_BACKEND or ~/.keras/keras.json says: the variable is pinned before Keras is imported
+(`ganmodels.tf_backend`; the CLI calls it first and says so when it overrides a setting). Keras already
+imported on another backend cannot be switched: that is one clear error, not a traceback deep inside.
 
 TensorFlow prints oneDNN and CUDA notices from C++ before its log level is read, so
 TF_CPP_MIN_LOG_LEVEL alone does not silence them: stderr is muted for the import only.
@@ -6,8 +11,21 @@ Every ganmodels module takes `tf` and `keras` from here.
 """
 
 import os
+import sys
+
+from ganmodels.tf_backend import BACKEND, pin_keras_backend
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+
+def _check_loaded_backend() -> None:
+    keras = sys.modules.get("keras")
+    backend = getattr(getattr(keras, "backend", None), "backend", None)
+    if backend is not None and backend() != BACKEND:
+        raise ImportError(
+            f"Keras was already imported on the {backend()} backend; ganflow needs TensorFlow. "
+            f"Set KERAS_BACKEND={BACKEND} before importing keras (or import ganflow first)"
+        )
 
 
 def _import_quietly():
@@ -26,6 +44,8 @@ def _import_quietly():
         os.close(devnull)
 
 
+pin_keras_backend()
+_check_loaded_backend()
 tf, keras = _import_quietly()
 
 __all__ = ["tf", "keras"]

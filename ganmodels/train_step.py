@@ -23,6 +23,7 @@ from ganmodels.ema import update_ema
 from ganmodels.losses import d_labels, discriminator_loss, generator_loss, gradient_penalty
 from ganmodels.networks import build_discriminator, build_generator
 from ganmodels.runtime import Runtime, distribution_strategy, dtype_policy
+from ganmodels.sampler_stats import refresh_sampler_stats
 from ganmodels.streams import (
     FAKE_AUGMENT,
     LABELS,
@@ -84,6 +85,15 @@ class GanModels:
     def sampler(self) -> keras.Model:
         """The generator whose images a run shows and saves: the EMA one when it exists."""
         return self.ema_generator if self.ema_generator is not None else self.generator
+
+    def refresh_sampler(self) -> keras.Model:
+        """Give the sampler BatchNorm statistics measured on its own weights; call before drawing or saving it.
+
+        Its moving averages lag far behind early in training and belong to G, not to the EMA weights
+        (`ganmodels/sampler_stats.py`). Training never reads them, so this changes no trajectory.
+        """
+        with self.strategy.scope():
+            return refresh_sampler_stats(self.sampler, self.config)
 
     def generate(self, z) -> np.ndarray:
         """Images in [-1, 1] for latents `z` from the sampling generator, in inference mode."""

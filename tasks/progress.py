@@ -1,6 +1,13 @@
-"""Progress bars for long steps: rich on a terminal, periodic log lines everywhere (Prefect UI too)."""
+"""Progress bars for long steps: rich on a terminal, periodic log lines everywhere (Prefect UI too).
+
+One rich console carries both the bars and Prefect's console log lines. Two consoles writing to one
+terminal collide: a log line printed while a live bar is drawn lands on the bar's line
+(`... 0:00:0221:00:48.528 | INFO | Task run ...`) and a stale bar is left behind. Through one console,
+rich prints each log line above the live bars and redraws them below.
+"""
 
 import logging
+import sys
 import time
 
 from rich.console import Console
@@ -15,6 +22,78 @@ from rich.progress import (
     TransferSpeedColumn,
 )
 from rich.table import Column
+from rich.theme import Theme
+
+_CONSOLE: Console | None = None
+
+
+def terminal_console() -> Console:
+    """The one console of this process, on stderr, that bars and Prefect's log lines share."""
+    global _CONSOLE
+    if _CONSOLE is None:
+        # No markup in printed strings, as in Prefect's console: "train[run to epoch 3]" is a task name, not a tag.
+        _CONSOLE = Console(stderr=True, markup=False)
+    return _CONSOLE
+
+
+def prefect_console_handlers() -> list[logging.Handler]:
+    """Prefect's console log handlers (the root logger's, shared by uvicorn's and fastapi's loggers)."""
+    if "prefect.logging.handlers" not in sys.modules:  # Prefect not imported: nothing to route
+        return []
+    from prefect.logging.handlers import PrefectConsoleHandler
+
+    loggers = [logging.getLogger(), logging.getLogger("prefect")]
+    return [h for logger in loggers for h in logger.handlers if isinstance(h, PrefectConsoleHandler)]
+
+
+def share_console_with_prefect_logs(console: Console | None = None) -> None:
+    """Make Prefect's console handler print through `console`, keeping its colours; idempotent.
+
+    Prefect's handler prints with `handler.console.print`; its highlighter and theme (the `log.*`
+    styles) are carried over, so its lines look as before.
+    """
+    console = console or terminal_console()
+    for handler in prefect_console_handlers():
+        own = handler.console
+        if own is console:
+            continue
+        stack = getattr(own, "_theme_stack", None)
+        styles = getattr(stack, "_entries", [{}])[-1] if stack is not None else {}
+        console.push_theme(Theme({k: v for k, v in styles.items() if k.startswith("log.")}))
+        console.highlighter = own.highlighter
+        handler.console = console
+
+
+class QuietPrefect(logging.Filter):
+    """Keep Prefect's own INFO chatter off the terminal; flow-run and task-run lines and warnings stay.
+
+    The temporary server's two-line notice becomes one line that says what the wait is for; its
+    stop notice is dropped. `ganflow run --verbose` does not install this filter.
+    """
+
+    KEEP = ("prefect.flow_runs", "prefect.task_runs")
+    STARTING = "Starting temporary server"
+    SAYS = "starting a temporary Prefect server for this run (10-20 s); set PREFECT_API_URL to use a running one"
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if (
+            record.levelno >= logging.WARNING
+            or not record.name.startswith("prefect")
+            or record.name.startswith(self.KEEP)
+        ):
+            return True
+        if isinstance(record.msg, str) and record.msg.startswith(self.STARTING):
+            record.msg = self.SAYS
+            record.args = ()
+            return True
+        return False
+
+
+def quiet_prefect_chatter() -> None:
+    """Install `QuietPrefect` on Prefect's console handlers (once)."""
+    for handler in prefect_console_handlers():
+        if not any(isinstance(f, QuietPrefect) for f in handler.filters):
+            handler.addFilter(QuietPrefect())
 
 
 def progress_bar(*extra_columns, console: Console | None = None) -> Progress:
@@ -29,7 +108,9 @@ def bytes_bar() -> Progress:
 
 def _bar(*count_columns, console: Console | None = None) -> Progress:
     """One line at any terminal width: the bar takes what the text columns leave, the name is cut first."""
-    console = console or Console(stderr=True)
+    if console is None:
+        console = terminal_console()
+        share_console_with_prefect_logs(console)
     for column in count_columns:
         column.table_column = Column(no_wrap=True)
     return Progress(

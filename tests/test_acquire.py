@@ -80,6 +80,7 @@ def _run_acquire(task, **inputs) -> tuple[str, object]:
         return name, result, client.read_task_run(task_run_id).run_count
 
 
+@pytest.mark.slow
 def test_acquire_is_cached_until_the_folder_changes(prefect_server, tiny_faces, tmp_path):
     data_dir = tmp_path / "data"
     first, images, _ = _run_acquire(acquire, source_text=str(tiny_faces), data_dir=data_dir)
@@ -92,6 +93,7 @@ def test_acquire_is_cached_until_the_folder_changes(prefect_server, tiny_faces, 
     assert _run_acquire(acquire, source_text=str(tiny_faces), data_dir=data_dir)[0] == "Completed"
 
 
+@pytest.mark.slow
 def test_network_failures_are_retried_with_backoff_and_bad_input_never(prefect_server, tmp_path):
     assert acquire.retries == 3 and acquire.retry_delay_seconds == [3, 6, 12]  # exponential backoff
     no_wait = acquire.with_options(retry_delay_seconds=0)

@@ -21,6 +21,7 @@ def _config(arch: str, size: int, channels: int = 1, **extra) -> GanConfig:
     return GanConfig(size=size, channels=channels, arch=arch, latent_dim=8, batch_size=2, seed=1, **TINY[arch] | extra)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("arch", "size"), CASES)
 def test_builds_and_trains_two_steps(arch, size):
     cfg = _config(arch, size)

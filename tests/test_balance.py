@@ -1,6 +1,7 @@
 """The jhayes14 balance rule: extra updates go to the losing network, are capped, and are counted."""
 
 import numpy as np
+import pytest
 
 from ganmodels.balance import balance_extra_steps
 from ganmodels.config import GanConfig
@@ -42,6 +43,7 @@ def test_extra_updates_are_capped_and_none_within_the_margin():
     assert balance_extra_steps((1.0, 5.0), 0.1, 0, rec.d, rec.g) == (0, 0)
 
 
+@pytest.mark.slow
 def test_training_counts_extra_updates_per_epoch_and_in_total():
     cfg = GanConfig(
         size=28,
@@ -68,6 +70,7 @@ def test_training_counts_extra_updates_per_epoch_and_in_total():
     assert state.extra_updates()["d"] + state.extra_updates()["g"] >= 4
 
 
+@pytest.mark.slow
 def test_off_means_no_extra_updates_and_d_pretraining_leaves_g_alone():
     cfg = GanConfig(size=28, channels=1, latent_dim=8, batch_size=4, g_filters=8, d_filters=8, d_pretrain_steps=2)
     state = TrainingState.build(cfg)

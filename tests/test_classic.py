@@ -84,6 +84,7 @@ def test_classic_names_parse_offline():
     ]
 
 
+@pytest.mark.slow
 def test_the_cli_trains_on_mnist_from_the_keras_cache(prefect_server, keras_home, tmp_path):
     from test_cli import ganflow
 

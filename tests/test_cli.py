@@ -16,6 +16,7 @@ def ganflow(*args, env=None, cwd=None, timeout=600):
     return subprocess.run(cmd, capture_output=True, text=True, env=merged, cwd=cwd, timeout=timeout)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("args", "option"),
     [
@@ -77,6 +78,7 @@ def test_help_lists_every_option():
         assert option in out.stdout
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("command", "expected"),
     [
@@ -92,6 +94,7 @@ def test_orchestration_commands_explain_themselves(command, expected):
         assert text in out.stdout
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("args", "option"),
     [
@@ -107,6 +110,7 @@ def test_serve_refuses_a_bad_schedule_in_one_line(args, option):
     assert len(lines) == 1 and lines[0].startswith(f"Error: Invalid value for '{option}'"), out.stderr
 
 
+@pytest.mark.slow
 def test_run_end_to_end_and_a_folder_without_usable_images(prefect_server, tiny_faces, tmp_path):
     env = {"PREFECT_API_URL": prefect_server}
     (tiny_faces / "broken.jpg").write_text("not an image")

@@ -9,6 +9,8 @@ import pytest
 from flows.ganflow import ganflow
 from flows.params import RunParams
 
+pytestmark = pytest.mark.slow  # every test here starts servers, clusters, runs or training
+
 pytest.importorskip("prefect_dask")
 ROOT = Path(__file__).resolve().parents[1]
 

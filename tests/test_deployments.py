@@ -8,7 +8,10 @@ import time
 from pathlib import Path
 from uuid import UUID
 
+import pytest
 from prefect_service import ROOT
+
+pytestmark = pytest.mark.slow  # every test here starts servers, clusters, runs or training
 
 STEPS = ("acquire", "preprocess", "train", "render", "evaluate")
 UUID_RE = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")

@@ -1,6 +1,7 @@
 """The EMA generator: a smoothed copy of G that samples, saves and resumes."""
 
 import numpy as np
+import pytest
 
 from ganmodels.config import GanConfig
 from ganmodels.ema import effective_decay
@@ -20,6 +21,7 @@ def _trained(ema: float | None, steps: int = 4) -> TrainingState:
     return state
 
 
+@pytest.mark.slow
 def test_ema_weights_lag_behind_the_raw_weights():
     state = _trained(0.999)
     raw, ema = state.models.generator, state.models.ema_generator
@@ -32,12 +34,14 @@ def test_ema_weights_lag_behind_the_raw_weights():
     assert not np.allclose(state.models.generate(z), np.asarray(raw(z, training=False)))
 
 
+@pytest.mark.slow
 def test_decay_zero_is_the_raw_generator():
     state = _trained(0.0)
     for e, w in zip(state.models.ema_generator.weights, state.models.generator.weights, strict=True):
         np.testing.assert_array_equal(e.numpy(), w.numpy())
 
 
+@pytest.mark.slow
 def test_without_ema_the_raw_generator_samples():
     state = _trained(None, steps=1)
     assert state.models.ema_generator is None and state.models.sampler is state.models.generator
@@ -48,6 +52,7 @@ def test_decay_warms_up():
     assert float(effective_decay(0.999, 10**6)) == np.float32(0.999)
 
 
+@pytest.mark.slow
 def test_ema_is_checkpointed_and_added_to_an_older_checkpoint(tmp_path):
     state = _trained(0.99, steps=3)
     path = state.checkpoint.write(str(tmp_path / "ckpt"))

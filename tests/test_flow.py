@@ -13,6 +13,7 @@ from flows.params import RunParams
 STEPS = ("acquire", "preprocess", "train", "render", "evaluate")
 
 
+@pytest.mark.slow
 def test_full_run_then_cached_rerun_then_continue(params):
     first = ganflow(params=params)
     run = params.run_dir
@@ -50,6 +51,7 @@ def test_full_run_then_cached_rerun_then_continue(params):
     assert iio.improps(run / "progress.gif", index=None).shape[0] == 3
 
 
+@pytest.mark.slow
 def test_a_failed_late_step_is_the_only_one_rerun(params):
     gif = params.run_dir / "progress.gif"
     gif.mkdir(parents=True)  # a folder where the GIF should go: render fails
@@ -69,6 +71,7 @@ def test_a_failed_late_step_is_the_only_one_rerun(params):
     assert gif.is_file()
 
 
+@pytest.mark.slow
 def test_deleted_outputs_are_recomputed_not_returned_stale(params):
     ganflow(params=params)
     shutil.rmtree(params.data_dir)  # the preprocessed cache is gone
@@ -80,6 +83,7 @@ def test_deleted_outputs_are_recomputed_not_returned_stale(params):
     assert (params.run_dir / "generator.keras").exists()
 
 
+@pytest.mark.slow
 def test_more_epochs_trains_that_many_more_every_run(params):
     nightly = params.model_copy(update={"more_epochs": 1})
     first = ganflow(params=nightly)
@@ -88,6 +92,7 @@ def test_more_epochs_trains_that_many_more_every_run(params):
     assert [int(r.split(",")[0]) for r in (params.run_dir / "metrics.csv").read_text().splitlines()[1:]] == [1, 2]
 
 
+@pytest.mark.slow
 def test_invalid_parameters_are_rejected_with_the_field_name(prefect_server, tmp_path):
     from prefect.exceptions import ParameterTypeError
 

@@ -131,6 +131,7 @@ def _prefect_log_messages() -> list[str]:
     return messages
 
 
+@pytest.mark.slow
 def test_the_cli_trains_on_a_kaggle_preset_and_explains_missing_credentials(
     prefect_server, kaggle_env, kaggle_server, tmp_path, monkeypatch
 ):

@@ -20,6 +20,7 @@ def test_loss_values_order_good_and_bad_discriminators(loss):
     assert float(generator_loss(loss, high)) < float(generator_loss(loss, low))  # G wants D to call fakes real
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("loss", LOSSES)
 def test_d_loss_falls_as_d_trains_on_trivial_data(loss):
     """All-white real images against a fixed, untrained G: D's own updates drive its loss down."""
@@ -33,6 +34,7 @@ def test_d_loss_falls_as_d_trains_on_trivial_data(loss):
     assert np.isfinite(step_losses["d_loss"]) and np.isfinite(step_losses["g_loss"])
 
 
+@pytest.mark.slow
 def test_n_critic_makes_several_d_updates_per_g_update():
     state = TrainingState.build(GanConfig(**TINY, loss="wgan-gp", n_critic=3))
     state.train_batch(np.zeros((8, 28, 28, 1), np.uint8))

@@ -341,7 +341,7 @@ def test_workers_writing_in_place_give_the_sequential_bytes_around_skips_and_dup
 KILL_AFTER = (
     "import os, signal, sys\n"
     "from pathlib import Path\n"
-    "from tasks import chunk_journal, preprocess\n"
+    "from tasks.preprocess import chunk_journal, task as preprocess\n"
     "from tasks.acquire.task import AcquiredImages, Source\n"
     "where, n, identity = sys.argv[3], int(sys.argv[4]), sys.argv[5]\n"
     "def killer(real):\n"

@@ -22,6 +22,7 @@ def params(params, make_faces):
     return params.model_copy(update={"source": str(make_faces(16, "faces16")), "epochs": 3, "eval_images": 16})
 
 
+@pytest.mark.slow
 def test_a_run_measures_quality_and_keeps_the_best(params):
     result = ganflow(params=params)
     run = params.run_dir
@@ -42,6 +43,7 @@ def test_a_run_measures_quality_and_keeps_the_best(params):
     assert result.states["evaluate"] == "Completed"
 
 
+@pytest.mark.slow
 def test_evaluation_can_be_turned_off(params):
     ganflow(params=params.model_copy(update={"eval_every": 0}))
     with open(params.run_dir / "metrics.csv", newline="") as f:
@@ -50,6 +52,7 @@ def test_evaluation_can_be_turned_off(params):
     assert (params.run_dir / "generator.keras").exists()
 
 
+@pytest.mark.slow
 def test_ganflow_evaluate_recomputes_a_run_and_a_checkpoint(params):
     from click.testing import CliRunner
 

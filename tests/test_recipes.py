@@ -80,6 +80,7 @@ def sample_data(tmp_path_factory):
     return tmp_path_factory.mktemp("sample-data")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("recipe", list(RECIPES))
 def test_each_recipe_runs_an_epoch_on_the_sample(prefect_server, sample_data, tmp_path, recipe):
     assert set(TINY) == set(RECIPES)

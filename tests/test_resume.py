@@ -15,6 +15,8 @@ import pytest
 from flows.ganflow import ganflow
 from tasks.errors import UserError
 
+pytestmark = pytest.mark.slow  # every test here starts servers, clusters, runs or training
+
 STEPS_PER_EPOCH = 4  # 16 images, batch 4
 
 

@@ -14,6 +14,10 @@ import subprocess
 import sys
 import threading
 
+import pytest
+
+pytestmark = pytest.mark.slow  # every test here starts servers, clusters, runs or training
+
 STEPS_PER_EPOCH = 4  # 16 images, batch 4
 
 

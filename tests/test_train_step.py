@@ -22,6 +22,7 @@ def _weights(state):
     return [w.copy() for m in models if m is not None for w in m.get_weights()]
 
 
+@pytest.mark.slow
 def test_train_step_changes_both_networks_and_returns_finite_losses():
     state = TrainingState.build(TINY)
     g0, d0 = state.models.generator.get_weights(), state.models.discriminator.get_weights()
@@ -32,6 +33,7 @@ def test_train_step_changes_both_networks_and_returns_finite_losses():
     assert any(not np.array_equal(a, b) for a, b in zip(d0, state.models.discriminator.get_weights(), strict=True))
 
 
+@pytest.mark.slow
 def test_ganmodels_trains_without_prefect():
     code = textwrap.dedent(
         """
@@ -84,6 +86,7 @@ EVERYTHING = dataclasses.replace(
 WGAN = dataclasses.replace(TINY, loss="wgan-gp", n_critic=2, diffaugment=("translation",), optimizer="rmsprop")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("config", [TINY, EVERYTHING, WGAN], ids=["default", "everything", "wgan-gp"])
 def test_checkpoint_restores_the_exact_training_trajectory(tmp_path, config):
     """Training on after a restore matches training straight through, bit for bit."""

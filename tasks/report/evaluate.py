@@ -99,14 +99,18 @@ def nearest_picture(fake: np.ndarray, train: np.ndarray, closest: list, path: Pa
 
 
 def write_curves(rows: list[dict], path: Path) -> Path:
-    """Losses and quality per epoch as a PNG (matplotlib's Agg backend: no display needed)."""
-    import matplotlib
+    """Losses and quality per epoch as a PNG.
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    Drawn through matplotlib's object API on its Agg canvas: no display needed, and no global backend
+    change (`matplotlib.use`) that would switch a notebook user's plots.
+    """
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
 
     epochs = [int(r["epoch"]) for r in rows]
-    fig, (ax_loss, ax_q) = plt.subplots(2, 1, figsize=(7, 5), sharex=True)
+    fig = Figure(figsize=(7, 5))
+    FigureCanvasAgg(fig)
+    ax_loss, ax_q = fig.subplots(2, 1, sharex=True)
     for key in ("d_loss", "g_loss"):
         ax_loss.plot(epochs, [float(r[key]) for r in rows], label=key)
     ax_loss.set_ylabel("loss")
@@ -119,7 +123,6 @@ def write_curves(rows: list[dict], path: Path) -> Path:
     fig.tight_layout()
     with atomic_path(Path(path)) as tmp:
         fig.savefig(tmp, format="png", dpi=100)
-    plt.close(fig)
     return Path(path)
 
 

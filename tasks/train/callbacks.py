@@ -57,6 +57,7 @@ class SampleGrid(Callback):
 
     def on_train_end(self, loop: TrainingLoop) -> None:
         if loop.mid_epoch:  # stopped inside an epoch: the weights reached, replaced when the epoch ends later
+            loop.state.models.refresh_sampler()
             write_png(self.run.sample(loop.epoch), image_grid(to_uint8(loop.state.models.generate(self.fixed_z))))
 
 

@@ -21,6 +21,7 @@ from ganmodels.config import GanConfig
 from ganmodels.networks import build_generator
 from ganmodels.runtime import Runtime, dtype_policy
 from ganmodels.state import TrainingState
+from ganmodels.sampler_stats import refresh_sampler_stats
 from ganmodels.tf import keras, tf
 from tasks.errors import UserError
 from tasks.progress import run_logger
@@ -196,6 +197,8 @@ def generator_from_checkpoint(run: RunFolder, which: str) -> keras.Model:
         saved = {name.split("/")[0] for name, _ in tf.train.list_variables(prefix)}
         key = "ema_generator" if config.ema is not None and "ema_generator" in saved else "generator"
         tf.train.Checkpoint(**{key: generator}).restore(prefix).expect_partial().assert_existing_objects_matched()
+        if _mid_epoch(prefix):  # epoch-end checkpoints hold the statistics the run drew with; mid-epoch ones lag
+            refresh_sampler_stats(generator, config)
         holder["generator"] = generator
 
     if which == "latest":
@@ -220,3 +223,10 @@ def generator_from_checkpoint(run: RunFolder, which: str) -> keras.Model:
             f"--checkpoint {which}: {prefix} does not restore ({_reason(exc)}); try --checkpoint latest"
         ) from None
     return holder["generator"]
+
+
+def _mid_epoch(prefix: str) -> bool:
+    try:
+        return int(tf.train.load_variable(prefix, "batch_in_epoch/.ATTRIBUTES/VARIABLE_VALUE")) > 0
+    except (tf.errors.NotFoundError, ValueError):
+        return False

@@ -98,6 +98,7 @@ class TrainingLoop:
                 if self.mid_epoch and self.stopped != EPOCHS_DONE:
                     break
                 logs = {"epoch": epoch, "step": self.step, **self.state.finish_epoch()}
+                self.state.models.refresh_sampler()  # BatchNorm statistics that fit the sampler's weights
                 for callback in self.callbacks:
                     callback.on_epoch_end(self, epoch, logs)
                 if self.stopped != EPOCHS_DONE:
@@ -113,7 +114,7 @@ class TrainingLoop:
     def save_generator(self, path: Path) -> Path:
         """The generator that samples were drawn from: the EMA one when the run keeps one."""
         with atomic_path(path) as tmp:
-            self.state.models.sampler.save(tmp)
+            self.state.models.refresh_sampler().save(tmp)
         return path
 
 
