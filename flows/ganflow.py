@@ -11,7 +11,7 @@ from typing import Any
 
 from prefect import flow
 
-from flows.params import RunParams
+from flows.flow_parameters import run_params, with_flow_parameters
 from tasks.acquire.task import acquire
 from tasks.preprocess.task import preprocess
 from tasks.report.artifacts import publish_run_artifacts
@@ -41,12 +41,14 @@ def _step(log: dict[str, dict[str, Any]], name: str, task, **kwargs) -> Any:
 
 
 @flow(name="ganflow", log_prints=True)
-def ganflow(params: RunParams = RunParams.unresolved_defaults()) -> RunResult:  # noqa: B008 - Prefect reads it
+@with_flow_parameters  # flat parameters for the everyday options, the rest in `options` (flows/flow_parameters.py)
+def ganflow(**parameters: Any) -> RunResult:
     """Train a DCGAN on a face dataset and render its progress as a GIF.
 
     Artifacts: training progress (from the train step), and at the end the per-epoch metrics table, a
     markdown summary and a link to the GIF.
     """
+    params = run_params(parameters)
     steps: dict[str, dict[str, Any]] = {}
     run_dir = params.run_dir
     images = _step(
