@@ -40,8 +40,11 @@ OPTIONS = "options"  # the flow parameter that holds every other option
 
 
 def _description(name: str, field: FieldInfo) -> str:
-    """The field's help, plus what an empty tunable becomes (the form shows no default for it)."""
-    text = field.description or ""
+    """The field's help, plus what an empty tunable becomes (the form shows no default for it).
+
+    The UI renders it as markdown, where `<source>` would vanish as an HTML tag: angle brackets become entities.
+    """
+    text = (field.description or "").replace("<", "&lt;").replace(">", "&gt;")
     if name in tunable_names():
         fallback = _fallback(name)
         fallback = f"{fallback}" if fallback is not None else "as the description says"

@@ -1,11 +1,16 @@
-"""Prefect artifacts of a run: training progress, per-epoch metrics, the summary, and a link to the GIF.
+"""Prefect artifacts of a run: training progress, per-epoch metrics, the summary, and the GIF itself.
 
 Each is keyed by the run folder's name, so the Prefect UI shows one history per run folder (a nightly
 deployment that continues the same folder adds a version each night). Outside a Prefect run, as when a
 step's plain function is called directly, every call here does nothing. A failure to publish is logged
 and never fails the step: the files on disk are the record, artifacts are the view.
+
+A browser does not open a file:// link from the UI's http page, and `create_image_artifact` needs an
+http(s) URL, so the GIF and the newest sample grid are shown inline: a markdown artifact whose images are
+data: URIs (the UI's markdown renderer shows them), a downscaled preview kept under `MAX_PREVIEW_BYTES`.
 """
 
+import base64
 import json
 import re
 import time
@@ -17,6 +22,9 @@ from tasks.progress import run_logger
 
 MAX_TABLE_ROWS = 1000  # the newest epochs; metrics.csv holds them all
 MAX_SKIPPED_LISTED = 20
+MAX_PREVIEW_BYTES = 750_000  # the GIF preview and the grid together, before base64 (which adds a third)
+PREVIEW_FRAMES = 40  # epochs in the GIF preview, spread from the first to the last
+PREVIEW_SIDE = 320  # pixels, at most, of a preview frame or grid (a 6x6 grid of 32 px faces is 206)
 
 
 def in_prefect_run() -> bool:
@@ -71,10 +79,10 @@ class TrainingProgress:
 
 
 def publish_run_artifacts(summary_path: Path) -> None:
-    """The metrics table, the markdown summary and the GIF link, all read from the run's summary.json."""
+    """The metrics table, the markdown summary and the GIF with the newest grid, all from the run's summary.json."""
     if not in_prefect_run():
         return
-    from prefect.artifacts import create_link_artifact, create_markdown_artifact, create_table_artifact
+    from prefect.artifacts import create_markdown_artifact, create_table_artifact
 
     summary = json.loads(Path(summary_path).read_text())
     run_dir = Path(summary_path).parent
@@ -94,14 +102,49 @@ def publish_run_artifacts(summary_path: Path) -> None:
         key=artifact_key(run_dir, "summary"),
         description=f"What the run in {run_dir} did",
     )
-    gif = Path(summary["outputs"]["gif"])
     _publish(
-        "GIF link",
-        create_link_artifact,
-        link=gif.resolve().as_uri(),
-        link_text=str(gif),
+        "GIF",
+        create_markdown_artifact,
+        markdown=progress_markdown(Path(summary["outputs"]["samples"]), Path(summary["outputs"]["gif"])),
         key=artifact_key(run_dir, "gif"),
-        description="The progress GIF, one frame per epoch",
+        description="The progress GIF (a preview) and the newest sample grid",
+    )
+
+
+def data_uri(mime: str, data: bytes) -> str:
+    return f"data:{mime};base64,{base64.b64encode(data).decode('ascii')}"
+
+
+def progress_markdown(samples_dir: Path, gif: Path, budget: int = MAX_PREVIEW_BYTES) -> str:
+    """The GIF (fewer frames until it fits the budget) and the newest grid, inline, with where the files are."""
+    from tasks.report.render import encode_png, fit_within, preview_gif, read_rgb, sample_frames
+
+    frames = sample_frames(samples_dir)
+    if not frames:
+        return f"# Progress\n\nNo sample grids yet in `{samples_dir}`.\n"
+    epoch, newest = frames[-1]
+    grid = encode_png(fit_within(read_rgb(newest), PREVIEW_SIDE))
+    most = PREVIEW_FRAMES
+    animation, shown = preview_gif(samples_dir, most, PREVIEW_SIDE)
+    while len(animation) + len(grid) > budget and shown > 2:  # fewer frames, in proportion to the excess
+        most = max(2, min(shown - 1, int(shown * 0.9 * (budget - len(grid)) / len(animation))))
+        animation, shown = preview_gif(samples_dir, most, PREVIEW_SIDE)
+    of = f"{shown} of {len(frames)} epochs" if shown < len(frames) else f"all {len(frames)} epochs"
+    return "\n".join(
+        [
+            f"# Progress of `{gif.parent.name}`",
+            "",
+            f"![progress GIF, {of}]({data_uri('image/gif', animation)})",
+            "",
+            f"A preview ({of}); the full GIF, one frame per epoch: `{gif}`",
+            "",
+            f"## Newest samples: epoch {epoch}",
+            "",
+            f"![samples at epoch {epoch}]({data_uri('image/png', grid)})",
+            "",
+            f"`{newest}`",
+            "",
+        ]
     )
 
 
