@@ -139,7 +139,8 @@ def test_deployment_run_completes_with_outputs_named_tasks_and_artifacts(prefect
     assert "images used: **100**, skipped: **0**" in markdown
     assert str(run / "progress.gif") in markdown and str(run / "generator.keras") in markdown
     assert "| train | Completed |" in markdown and "d_loss" in markdown
-    assert (run / "progress.gif").as_uri() in by_key["ganflow-run-gif"].data  # a link artifact: [text](url)
+    gif = by_key["ganflow-run-gif"]  # the GIF inline (a file:// link does not open from the UI's page)
+    assert gif.type == "markdown" and "](data:image/gif;base64," in gif.data and str(run / "progress.gif") in gif.data
 
 
 def test_bad_parameters_are_refused_before_any_task_runs(prefect_deployments, tmp_path):
@@ -265,6 +266,19 @@ LOADED_DATA_IMAGES = """kind => [...document.images].filter(
     i => i.src.startsWith('data:image/' + kind) && i.complete && i.naturalWidth > 0).length"""
 
 
+def only_run_of(service, deployment_id: UUID, timeout: float = 60) -> UUID:
+    """The id of the one flow run of a deployment, once the UI has created it."""
+    from prefect.client.schemas.filters import DeploymentFilter, DeploymentFilterId
+
+    only = DeploymentFilter(id=DeploymentFilterId(any_=[deployment_id]))
+    deadline = time.monotonic() + timeout
+    with service.client() as client:
+        while not (runs := client.read_flow_runs(deployment_filter=only)) and time.monotonic() < deadline:
+            time.sleep(0.5)
+    assert len(runs) == 1, runs
+    return runs[0].id
+
+
 def form_field(page, label: str):
     """A field of the UI's parameter form, by the label it shows ('epochs (Optional)')."""
     title = page.locator(".schema-form-property__label", has_text=re.compile(rf"^{re.escape(label)} \(Optional\)$"))
@@ -296,12 +310,14 @@ def test_the_ui_form_overrides_one_field_applies_a_recipe_and_shows_the_gif(pref
             page.set_default_timeout(60_000)
             page.goto(f"{ui}/deployments/deployment/{deployment.id}/run")
             form_field(page, "epochs").locator("input").fill("2")
-            form_field(page, "recipe").locator("button").last.click()
+            select = form_field(page, "recipe").locator("button.p-select-button__control")
+            select.focus()
+            select.press(" ")  # opens the list (a synthetic click does not)
             page.get_by_role("option", name="seed-mlp", exact=True).click()
-            page.get_by_role("button", name="Submit").click()
-            page.wait_for_url(re.compile(r"/runs/flow-run/" + UUID_RE.pattern))
-            run_id = UUID(UUID_RE.search(page.url).group(0))
-            run = wait_final(prefect_deployments, run_id, timeout=600)
+            assert select.inner_text().strip() == "seed-mlp"
+            page.get_by_role("button", name="Submit").click()  # then the UI shows the deployment's runs
+            run = wait_final(prefect_deployments, only_run_of(prefect_deployments, deployment.id), timeout=600)
+            run_id = run.id
             assert run.state.is_completed(), prefect_deployments.log("worker")[-3000:]
 
             # The form sent the one field and the recipe; the deployment's other parameters held.
@@ -312,8 +328,9 @@ def test_the_ui_form_overrides_one_field_applies_a_recipe_and_shows_the_gif(pref
             assert summary["training"]["epochs"] == 2
 
             # The GIF and the newest grid on the flow run's page, drawn by the browser.
-            page.goto(f"{ui}/runs/flow-run/{run_id}?tab=Artifacts")
-            page.get_by_text("ganflow-run-gif").first.click()
+            page.goto(f"{ui}/runs/flow-run/{run_id}")
+            page.get_by_text("Artifacts", exact=True).first.click()  # the tab
+            page.get_by_text("ganflow-run-gif", exact=True).click()  # its card; it opens the artifact's page
             page.wait_for_function(f"({LOADED_DATA_IMAGES})('gif') > 0 && ({LOADED_DATA_IMAGES})('png') > 0")
             screenshot = tmp_path / "artifact.png"
             page.screenshot(path=screenshot, full_page=True)

@@ -117,13 +117,13 @@ def data_uri(mime: str, data: bytes) -> str:
 
 def progress_markdown(samples_dir: Path, gif: Path, budget: int = MAX_PREVIEW_BYTES) -> str:
     """The GIF (fewer frames until it fits the budget) and the newest grid, inline, with where the files are."""
-    from tasks.report.render import encode_png, fit_within, preview_gif, read_rgb, sample_frames
+    from tasks.report.render import encode_png, fit_within, labelled_frame, preview_gif, read_rgb, sample_frames
 
     frames = sample_frames(samples_dir)
     if not frames:
         return f"# Progress\n\nNo sample grids yet in `{samples_dir}`.\n"
     epoch, newest = frames[-1]
-    grid = encode_png(fit_within(read_rgb(newest), PREVIEW_SIDE))
+    grid = encode_png(fit_within(labelled_frame(read_rgb(newest), f"epoch {epoch}"), PREVIEW_SIDE))
     most = PREVIEW_FRAMES
     animation, shown = preview_gif(samples_dir, most, PREVIEW_SIDE)
     while len(animation) + len(grid) > budget and shown > 2:  # fewer frames, in proportion to the excess
