@@ -7,6 +7,7 @@ import typing
 from pathlib import Path
 
 import click
+from click.core import ParameterSource
 from pydantic import BaseModel, ValidationError
 from pydantic.fields import FieldInfo
 
@@ -75,11 +76,12 @@ def model_options(model: type[BaseModel], defaults: dict | None = None):
 
 
 def given_options(model: type[BaseModel], options: dict) -> dict:
-    """The options a user gave on the command line, typed: click's None (not given) and defaults dropped."""
+    """The options a user gave (on the command line or in the environment), typed; the others are left out."""
+    ctx = click.get_current_context(silent=True)
     values = {}
     for name, value in options.items():
         field = model.model_fields[name]
-        if value is None or (field.default is not None and value == field.default):
+        if value is None or (ctx is not None and ctx.get_parameter_source(name) is ParameterSource.DEFAULT):
             continue
         if choices := _literal(field.annotation):  # click gives the choice as text
             value = next(v for v in choices if str(v) == value)

@@ -129,7 +129,14 @@ def test_deployment_run_completes_with_outputs_named_tasks_and_artifacts(prefect
             artifact_filter=ArtifactFilter(flow_run_id=ArtifactFilterFlowRunId(any_=[run_id]))
         )
     by_key = {a.key: a for a in artifacts}  # keyed by the run folder's name ("run")
-    assert set(by_key) == {"ganflow-run-training", "ganflow-run-metrics", "ganflow-run-summary", "ganflow-run-gif"}
+    keys = {
+        "ganflow-run-training",
+        "ganflow-run-samples",
+        "ganflow-run-metrics",
+        "ganflow-run-summary",
+        "ganflow-run-gif",
+    }
+    assert set(by_key) == keys
     progress = by_key["ganflow-run-training"]
     assert progress.type == "progress" and progress.data == 100.0 and "epoch 1/1" in progress.description
     table = by_key["ganflow-run-metrics"]
@@ -139,6 +146,10 @@ def test_deployment_run_completes_with_outputs_named_tasks_and_artifacts(prefect
     assert "images used: **100**, skipped: **0**" in markdown
     assert str(run / "progress.gif") in markdown and str(run / "generator.keras") in markdown
     assert "| train | Completed |" in markdown and "d_loss" in markdown
+    grid = by_key["ganflow-run-samples"]  # published while training: after epoch 1
+    assert (
+        grid.type == "markdown" and "# Samples at epoch 1 of 1" in grid.data and "](data:image/png;base64," in grid.data
+    )
     gif = by_key["ganflow-run-gif"]  # the GIF inline (a file:// link does not open from the UI's page)
     assert gif.type == "markdown" and "](data:image/gif;base64," in gif.data and str(run / "progress.gif") in gif.data
 
@@ -147,7 +158,8 @@ def test_bad_parameters_are_refused_before_any_task_runs(prefect_deployments, tm
     # What the schema can tell: the server refuses to create the run, naming the field.
     out = prefect_deployments.run_deployment("ganflow/sample-demo", tiny(tmp_path, size=30))
     assert out.returncode != 0
-    assert "size" in out.stdout + out.stderr and "30 is not valid" in out.stdout + out.stderr
+    said = " ".join((out.stdout + out.stderr).split())  # rich wraps lines
+    assert "Validation failed for field 'size'" in said and "30 is not one of [28, 32, 64]" in said
 
     # What only the model can tell: the run fails in parameter validation, with the field, and runs no task.
     out = prefect_deployments.run_deployment("ganflow/sample-demo", tiny(tmp_path, source="/no/such/folder"))

@@ -50,12 +50,37 @@ def _publish(what: str, create, **kwargs) -> UUID | None:
 
 
 class TrainingProgress:
-    """A progress artifact: percent of the steps to the target epoch, and the epoch; updated every few seconds."""
+    """A progress artifact: percent of the steps to the target epoch, and the epoch; updated every few seconds.
 
-    def __init__(self, run_dir: Path, total_steps: int, every_seconds: float = 5.0):
+    While training, the newest sample grid too (`newest_grid`), as a markdown artifact with the grid inline:
+    after the first epoch, then at most every `grid_every_seconds`, so a long run adds a few versions only.
+    """
+
+    def __init__(self, run_dir: Path, total_steps: int, every_seconds: float = 5.0, grid_every_seconds: float = 60.0):
         self.total, self.every, self.last = max(total_steps, 1), every_seconds, 0.0
         self.key = artifact_key(run_dir, "training")
         self.id: UUID | None = None
+        self.grid_key, self.grid_every, self.grid_last = artifact_key(run_dir, "samples"), grid_every_seconds, None
+
+    def newest_grid(self, grid: Any, epoch: int, epochs: int) -> None:
+        """Show this epoch's sample grid (RGB or gray uint8) on the flow run's page, if it is time to."""
+        now = time.monotonic()
+        if not in_prefect_run() or (self.grid_last is not None and now - self.grid_last < self.grid_every):
+            return
+        self.grid_last = now
+        from prefect.artifacts import create_markdown_artifact
+
+        from tasks.report.render import encode_png, fit_within, labelled_frame
+
+        def publish() -> UUID:  # inside _publish: a grid that fails to encode is logged, never fails training
+            png = encode_png(fit_within(labelled_frame(grid, f"epoch {epoch}"), PREVIEW_SIDE))
+            return create_markdown_artifact(
+                markdown=f"# Samples at epoch {epoch} of {epochs}\n\n![samples]({data_uri('image/png', png)})\n",
+                key=self.grid_key,
+                description=f"The newest sample grid while training (epoch {epoch}/{epochs})",
+            )
+
+        _publish("sample grid", publish)
 
     def update(self, step: int, epoch: int, epochs: int, force: bool = False) -> None:
         now = time.monotonic()
@@ -104,10 +129,11 @@ def publish_run_artifacts(summary_path: Path) -> None:
     )
     _publish(
         "GIF",
-        create_markdown_artifact,
-        markdown=progress_markdown(Path(summary["outputs"]["samples"]), Path(summary["outputs"]["gif"])),
-        key=artifact_key(run_dir, "gif"),
-        description="The progress GIF (a preview) and the newest sample grid",
+        lambda: create_markdown_artifact(  # inside _publish: an image that fails to read is logged, not fatal
+            markdown=progress_markdown(Path(summary["outputs"]["samples"]), Path(summary["outputs"]["gif"])),
+            key=artifact_key(run_dir, "gif"),
+            description="The progress GIF (a preview) and the newest sample grid",
+        ),
     )
 
 

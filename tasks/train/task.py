@@ -197,6 +197,7 @@ def train_gan(data: PreprocessedData, config: GanConfig, options: TrainOptions, 
             means = state.finish_epoch()
             grid = image_grid(to_uint8(state.models.generate(fixed_z)))
             write_png(sample_path(samples_dir, epoch), grid)
+            progress.newest_grid(grid, epoch, epochs)
             row = {"epoch": epoch, "step": int(state.step.numpy()), **means}
             scores, improved = quality.epoch_end(epoch, state.models.sampler, row, grid)
             rows.append({**row, **scores, "seconds": round(time.perf_counter() - t0, 4)})
