@@ -7,6 +7,7 @@ import typing
 from pathlib import Path
 
 import click
+from click.core import ParameterSource
 from pydantic import BaseModel, ValidationError
 from pydantic.fields import FieldInfo
 
@@ -74,18 +75,24 @@ def model_options(model: type[BaseModel], defaults: dict | None = None):
     return decorate
 
 
-def build_params(model: type[BaseModel], options: dict) -> BaseModel:
-    """Validate CLI options through the model; a bad value becomes one line naming the option."""
+def given_options(model: type[BaseModel], options: dict) -> dict:
+    """The options a user gave (on the command line or in the environment), typed; the others are left out."""
+    ctx = click.get_current_context(silent=True)
     values = {}
     for name, value in options.items():
-        if value is None:
-            continue
         field = model.model_fields[name]
+        if value is None or (ctx is not None and ctx.get_parameter_source(name) is ParameterSource.DEFAULT):
+            continue
         if choices := _literal(field.annotation):  # click gives the choice as text
             value = next(v for v in choices if str(v) == value)
         values[name] = value
+    return values
+
+
+def build_params(model: type[BaseModel], options: dict) -> BaseModel:
+    """Validate CLI options through the model; a bad value becomes one line naming the option."""
     try:
-        return model(**values)
+        return model(**given_options(model, options))
     except ValidationError as exc:
         err = exc.errors()[0]
         message = err["msg"].removeprefix("Value error, ")
@@ -118,6 +125,7 @@ def run(verbose, **options) -> None:
     Run it again with a larger --epochs to continue training the same run.
     """
     params = build_params(RunParams, options)
+    from flows.flow_parameters import of_run
     from flows.ganflow import ganflow
     from tasks.errors import NetworkError, UserError
     from tasks.progress import quiet_prefect_chatter, share_console_with_prefect_logs
@@ -127,7 +135,7 @@ def run(verbose, **options) -> None:
         quiet_prefect_chatter()
 
     with _one_line_errors((UserError, NetworkError), folders=(params.data_dir, params.run_dir)):
-        result = ganflow(params=params)
+        result = ganflow(**of_run(params))
     click.echo(f"Trained {result.steps_trained} steps this run; outputs in {result.run_dir}")
     if result.stopped == "budget":
         click.echo("Stopped on the time budget (--max-minutes); a larger budget or more --epochs continues it")
@@ -262,15 +270,21 @@ def sweep(grid, sweep_dir, deployment, parallel, **options) -> None:
 def serve(name, cron, timezone, **options) -> None:
     """Serve the flow from this process: no work pool or worker needed (Ctrl-C stops it).
 
-    The options become the deployment's default parameters. Runs start on the --cron schedule or with
+    The options you give become the deployment's parameters, as given: the others stay empty, so a recipe
+    chosen later in the UI form still applies. Runs start on the --cron schedule or with
     `prefect deployment run ganflow/NAME`, and execute in subprocesses of this one. Example, a nightly
     run that trains 5 more epochs each time: `ganflow serve --cron '0 2 * * *' --more-epochs 5 --run-dir runs/nightly`.
     """
-    params = build_params(RunParams, options)
+    build_params(RunParams, options)  # a bad option stops here, with one line
+    given = given_options(RunParams, options)
+    for folder in ("run_dir", "data_dir", "inception_weights"):  # relative to where this command was typed
+        if folder in given:
+            given[folder] = given[folder].expanduser().resolve()
     schedules = [_cron_schedule(cron, timezone)] if cron else None
+    from flows.flow_parameters import as_json, flow_parameters
     from flows.ganflow import ganflow
 
-    ganflow.serve(name=name, schedules=schedules, parameters={"params": params.model_dump(mode="json")})
+    ganflow.serve(name=name, schedules=schedules, parameters=as_json(flow_parameters(given)))
 
 
 def _cron_schedule(cron: str, timezone: str | None):

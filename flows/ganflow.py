@@ -11,6 +11,7 @@ from typing import Any
 
 from prefect import flow, get_run_logger
 
+from flows.flow_parameters import run_params, with_flow_parameters
 from flows.params import RunParams
 from tasks.acquire.sources.download import query_warning
 from tasks.acquire.task import acquire
@@ -44,13 +45,15 @@ def _step(log: dict[str, dict[str, Any]], name: str, task, **kwargs) -> Any:
 
 
 @flow(name="ganflow", log_prints=True)
-def ganflow(params: RunParams = RunParams.unresolved_defaults()) -> RunResult:  # noqa: B008 - Prefect reads it
+@with_flow_parameters  # flat parameters for the everyday options, the rest in `options` (flows/flow_parameters.py)
+def ganflow(**parameters: Any) -> RunResult:
     """Train a DCGAN on a face dataset and render its progress as a GIF.
 
     Artifacts: training progress (from the train step), and at the end the per-epoch metrics table, a
     markdown summary and a link to the GIF. The run folder is locked for the whole run: a second run on it
     stops at once with one line naming this one's PID.
     """
+    params = run_params(parameters)
     run = RunFolder(params.run_dir)
     with run.locked():
         if params.restart:

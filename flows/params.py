@@ -1,7 +1,8 @@
 """The one definition of every `ganflow run` option: the flow's parameter model and the CLI's options.
 
-Prefect validates it before any task runs and renders it as a form in the UI; the CLI builds its
-options from the same fields, so help texts and defaults cannot drift apart.
+The flow validates it before any task runs; its parameters (flows/flow_parameters.py: flat fields and one
+`options` group, the UI's form) and the CLI's options are built from the same fields, so help texts and
+defaults cannot drift apart.
 
 The options that shape the model and its training are "tunable": their field default is None, which
 means "not given", and validation resolves each to the value given, else the `--recipe`'s, else the
@@ -337,11 +338,6 @@ class RunParams(BaseModel):
             self.run_dir = Path("runs") / self.default_run_name()
         self.run_dir = self.run_dir.expanduser().resolve()
         return self
-
-    @classmethod
-    def unresolved_defaults(cls) -> "RunParams":
-        """Every default, folders still relative: the flow's default, shown in the deployment form as is."""
-        return cls.model_construct(**resolve_options({}))  # the default recipe's tunables, resolved
 
     def gan_config(self) -> GanConfig:
         """The model and trajectory these options describe (0 turns EMA off, 0 extra steps the balance rule)."""

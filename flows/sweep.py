@@ -160,14 +160,18 @@ class SweepResult:
 
 
 def _child_json(child: Child) -> dict[str, Any]:
-    return child.params.model_dump(mode="json")
+    """The child's options as the flat `ganflow` flow parameters a deployment run takes."""
+    from flows.flow_parameters import as_json, of_run
+
+    return as_json(of_run(child.params))
 
 
 def _run_here(child: Child) -> ChildOutcome:
     """The child as a subflow of the sweep, in this process."""
+    from flows.flow_parameters import of_run
     from flows.ganflow import ganflow
 
-    state = ganflow.with_options(flow_run_name=child.name)(params=child.params, return_state=True)
+    state = ganflow.with_options(flow_run_name=child.name)(**of_run(child.params), return_state=True)
     run_id = str(state.state_details.flow_run_id) if state.state_details.flow_run_id else None
     return ChildOutcome(child.name, "completed" if state.is_completed() else "failed", run_id, state.message or "")
 
@@ -194,7 +198,7 @@ def _run_on_pool(children: list[Child], deployment: str) -> dict[str, ChildOutco
     started = {
         c.name: run_deployment(
             deployment,
-            parameters={"params": _child_json(c)},
+            parameters=_child_json(c),
             flow_run_name=c.name,
             timeout=0,
             tags=["ganflow-sweep"],
@@ -266,10 +270,11 @@ def ganflow_sweep(sweep: SweepParams) -> SweepResult:
 
 def _child_main(params_json: str) -> int:
     """`python -m flows.sweep JSON`: one child run in this process (the sweep's --parallel mode)."""
+    from flows.flow_parameters import of_run
     from flows.ganflow import ganflow
 
     params = RunParams.model_validate(json.loads(params_json))
-    state = ganflow.with_options(flow_run_name=params.run_dir.name)(params=params, return_state=True)
+    state = ganflow.with_options(flow_run_name=params.run_dir.name)(**of_run(params), return_state=True)
     return 0 if state.is_completed() else 1
 
 

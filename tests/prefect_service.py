@@ -1,8 +1,8 @@
 """A real Prefect server and process worker on 127.0.0.1, as a user starts them, for the deployment tests.
 
-`prefect server start` runs with its own PREFECT_HOME (a fresh database) and without the UI or the
-scheduler service (so the nightly deployment's cron never starts a run in a test). Each process is its own
-process group, stopped with SIGTERM, then SIGKILL, when the session ends.
+`prefect server start` runs with its own PREFECT_HOME (a fresh database), with the UI (the browser test
+looks at it) and without the scheduler service (so the nightly deployment's cron never starts a run in a
+test). Each process is its own process group, stopped with SIGTERM, then SIGKILL, when the session ends.
 """
 
 import contextlib
@@ -40,7 +40,7 @@ class PrefectService:
             "PREFECT_HOME": str(home),
             "PREFECT_API_URL": self.api_url,
             "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
-            "PREFECT_UI_ENABLED": "false",
+            "PREFECT_UI_ENABLED": "true",
             "PREFECT_SERVER_SERVICES_SCHEDULER_ENABLED": "false",
             "PREFECT_WORKER_QUERY_SECONDS": "1",
             "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]),
@@ -101,13 +101,13 @@ class PrefectService:
         )
 
     def run_deployment(self, deployment: str, params: dict, timeout: float = 600) -> subprocess.CompletedProcess:
-        """`prefect deployment run NAME --param params=JSON --watch`, as the README shows."""
+        """`prefect deployment run NAME --param KEY=JSON ... --watch`, one `--param` per parameter, as the docs show."""
+        given = [arg for key, value in params.items() for arg in ("--param", f"{key}={json.dumps(value)}")]
         return self.prefect(
             "deployment",
             "run",
             deployment,
-            "--param",
-            f"params={json.dumps(params)}",
+            *given,
             "--watch",
             "--watch-interval",
             "1",

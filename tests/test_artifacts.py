@@ -31,3 +31,34 @@ def test_summary_lists_skipped_files_final_losses_step_times_and_outputs():
     assert "final epoch: epoch 3, d_loss 1.2, g_loss 0.8" in text
     assert "| train | Completed | 12.3 |" in text
     assert "GIF: `/r/progress.gif`" in text and "generator: `/r/generator.keras`" in text
+
+
+def test_the_gif_and_newest_grid_are_inline_images_within_the_budget(tmp_path):
+    """A file:// link does not open from the UI's http page: the images travel in the markdown, small enough."""
+    import base64
+    import re
+
+    import imageio.v3 as iio
+    import numpy as np
+
+    from tasks.report.artifacts import progress_markdown
+    from tasks.report.render import image_grid, sample_path, write_png
+
+    rng = np.random.default_rng(0)
+    for epoch in range(1, 121):  # noise compresses worst
+        write_png(sample_path(tmp_path, epoch), image_grid((rng.random((36, 32, 32, 3)) * 255).astype(np.uint8)))
+    budget = 400_000
+    text = progress_markdown(tmp_path, tmp_path / "progress.gif", budget=budget)
+    images = dict(re.findall(r"!\[[^\]]*\]\(data:image/(gif|png);base64,([A-Za-z0-9+/=]+)\)", text))
+    gif, png = (base64.b64decode(images[kind]) for kind in ("gif", "png"))
+    assert len(gif) + len(png) <= budget
+    frames = iio.imread(gif, index=None, extension=".gif")
+    assert 2 <= len(frames) < 120 and f"({len(frames)} of 120 epochs)" in text
+    assert iio.imread(png, extension=".png").shape[0] >= 200  # the newest grid, enlarged to be seen
+    assert "Newest samples: epoch 120" in text and str(tmp_path / "progress.gif") in text
+
+
+def test_a_run_without_grids_says_so(tmp_path):
+    from tasks.report.artifacts import progress_markdown
+
+    assert "No sample grids yet" in progress_markdown(tmp_path, tmp_path / "progress.gif")

@@ -4,6 +4,7 @@ import json
 
 import pytest
 
+from flows.flow_parameters import of_run
 from flows.ganflow import ganflow
 
 pytestmark = pytest.mark.slow
@@ -15,7 +16,7 @@ def _checkpoint_steps(run_dir) -> list[int]:
 
 def test_budget_stops_at_a_step_with_a_checkpoint_and_a_larger_one_continues(params):
     params = params.model_copy(update={"epochs": 100_000, "batch_size": 2, "eval_every": 0, "eval_images": 8})
-    first = ganflow(params=params.model_copy(update={"max_minutes": 0.1}))
+    first = ganflow(**of_run(params.model_copy(update={"max_minutes": 0.1})))
     run = params.run_dir
     summary = json.loads((run / "summary.json").read_text())
     training = summary["training"]
@@ -26,10 +27,10 @@ def test_budget_stops_at_a_step_with_a_checkpoint_and_a_larger_one_continues(par
     assert (run / "progress.gif").exists() and (run / "evaluation.json").exists()
     assert summary["quality"]["swd"] > 0
 
-    again = ganflow(params=params.model_copy(update={"max_minutes": 0.1}))
+    again = ganflow(**of_run(params.model_copy(update={"max_minutes": 0.1})))
     assert again.states["train"] == "Cached"  # the same budget is spent already
 
-    longer = ganflow(params=params.model_copy(update={"max_minutes": 0.2}))
+    longer = ganflow(**of_run(params.model_copy(update={"max_minutes": 0.2})))
     later = json.loads((run / "summary.json").read_text())["training"]
     assert longer.stopped == "budget" and longer.steps_trained > 0
     assert later["total_steps"] == training["total_steps"] + longer.steps_trained  # continued, not restarted
@@ -37,5 +38,5 @@ def test_budget_stops_at_a_step_with_a_checkpoint_and_a_larger_one_continues(par
 
 
 def test_a_budget_larger_than_the_run_changes_nothing(params):
-    result = ganflow(params=params.model_copy(update={"max_minutes": 60}))
+    result = ganflow(**of_run(params.model_copy(update={"max_minutes": 60})))
     assert result.stopped == "epochs" and result.steps_trained == 4

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from flows.flow_parameters import of_run
 from flows.ganflow import ganflow
 from flows.params import RunParams
 
@@ -42,19 +43,21 @@ def test_dask_preprocessing_is_byte_identical_to_the_default_runner(
     base = RunParams(
         source=str(faces), size=28, channels=1, epochs=1, batch_size=32, latent_dim=8, data_dir=tmp_path / "default"
     )
-    default = ganflow(params=base.model_copy(update={"run_dir": tmp_path / "run-default"}))
+    default = ganflow(**of_run(base.model_copy(update={"run_dir": tmp_path / "run-default"})))
     assert default.states["preprocess"] == "Completed"
 
     with get_task_stream(client) as stream:
         on_dask = ganflow(
-            params=RunParams(
-                **{
-                    **base.model_dump(),
-                    "data_dir": tmp_path / "dask",
-                    "run_dir": tmp_path / "run-dask",
-                    "task_runner": "dask",
-                    "dask_address": cluster.scheduler_address,
-                }
+            **of_run(
+                RunParams(
+                    **{
+                        **base.model_dump(),
+                        "data_dir": tmp_path / "dask",
+                        "run_dir": tmp_path / "run-dask",
+                        "task_runner": "dask",
+                        "dask_address": cluster.scheduler_address,
+                    }
+                )
             )
         )
     assert on_dask.states["preprocess"] == "Completed"

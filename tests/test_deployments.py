@@ -8,16 +8,20 @@ import time
 from pathlib import Path
 from uuid import UUID
 
+import numpy as np
 import pytest
 from prefect_service import ROOT
 
-pytestmark = pytest.mark.slow  # every test here starts servers, clusters, runs or training
+from flows.flow_parameters import flow_parameters
+from flows.params import RunParams, tunable_names
+
+pytestmark = pytest.mark.slow  # a real server, worker and training runs
 
 STEPS = ("acquire", "preprocess", "train", "render", "evaluate")
 UUID_RE = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 
 
-def tiny(tmp_path: Path, **overrides) -> dict:
+def tiny_options(tmp_path: Path, **overrides) -> dict:
     """The sample at 28 px gray, a small model, in this test's own folders: a run takes seconds."""
     return {
         "source": "sample",
@@ -30,6 +34,11 @@ def tiny(tmp_path: Path, **overrides) -> dict:
         "data_dir": str(tmp_path / "data"),
         **overrides,
     }
+
+
+def tiny(tmp_path: Path, **overrides) -> dict:
+    """`tiny_options` as the flow's parameters: the everyday options at the top, `latent_dim` in `options`."""
+    return flow_parameters(tiny_options(tmp_path, **overrides))
 
 
 def flow_run_id(output: str) -> UUID:
@@ -64,9 +73,9 @@ def test_prefect_yaml_deployments_depend_on_no_authors_path(prefect_deployments)
 
     nightly = found["celeba-nightly"]
     assert [s.schedule.cron for s in nightly.schedules] == ["0 2 * * *"]
-    assert nightly.parameters["params"]["run_dir"] == "runs/celeba-nightly"  # relative: the worker's checkout
-    assert nightly.parameters["params"]["more_epochs"] >= 1  # each night trains more in the same folder
-    assert found["celebrities-100k"].parameters["params"]["source"] == "celebrities-100k"
+    assert nightly.parameters["run_dir"] == "runs/celeba-nightly"  # relative: the worker's checkout
+    assert nightly.parameters["more_epochs"] >= 1  # each night trains more in the same folder
+    assert found["celebrities-100k"].parameters["source"] == "celebrities-100k"
 
     for deployment in found.values():
         assert deployment.work_pool_name == "ganflow"
@@ -75,10 +84,16 @@ def test_prefect_yaml_deployments_depend_on_no_authors_path(prefect_deployments)
             {"flows.project_dir.set_project_directory": {"directory": "{{ $GANFLOW_PROJECT_DIR }}"}}
         ]
         schema = deployment.parameter_openapi_schema
-        default = schema["properties"]["params"]["default"]
-        assert default["run_dir"] is None and default["data_dir"] == "data"  # not the deploying machine's cwd
-        fields = schema["definitions"]["RunParams"]["properties"]
-        assert all(field.get("description") for field in fields.values())  # the UI form explains every field
+        flat = schema["properties"]
+        assert flat["run_dir"]["default"] is None and flat["data_dir"]["default"] == "data"  # not the deployer's cwd
+        grouped = schema["definitions"]["RunOptions"]["properties"]
+        assert set(flat) | set(grouped) == set(RunParams.model_fields) | {"options"}
+        assert all(
+            field.get("description") for field in [*flat.values(), *grouped.values()] if field is not flat["options"]
+        )
+        # Whatever a recipe may set is empty in the form, so a recipe chosen there applies.
+        assert all(flat[name]["default"] is None for name in tunable_names() if name in flat)
+        assert all(flat["options"]["default"][name] is None for name in tunable_names() if name in grouped)
         assert deployment.enforce_parameter_schema
     assert str(ROOT) not in json.dumps([d.model_dump(mode="json") for d in found.values()])
 
@@ -114,7 +129,14 @@ def test_deployment_run_completes_with_outputs_named_tasks_and_artifacts(prefect
             artifact_filter=ArtifactFilter(flow_run_id=ArtifactFilterFlowRunId(any_=[run_id]))
         )
     by_key = {a.key: a for a in artifacts}  # keyed by the run folder's name ("run")
-    assert set(by_key) == {"ganflow-run-training", "ganflow-run-metrics", "ganflow-run-summary", "ganflow-run-gif"}
+    keys = {
+        "ganflow-run-training",
+        "ganflow-run-samples",
+        "ganflow-run-metrics",
+        "ganflow-run-summary",
+        "ganflow-run-gif",
+    }
+    assert set(by_key) == keys
     progress = by_key["ganflow-run-training"]
     assert progress.type == "progress" and progress.data == 100.0 and "epoch 1/1" in progress.description
     table = by_key["ganflow-run-metrics"]
@@ -124,21 +146,27 @@ def test_deployment_run_completes_with_outputs_named_tasks_and_artifacts(prefect
     assert "images used: **100**, skipped: **0**" in markdown
     assert str(run / "progress.gif") in markdown and str(run / "generator.keras") in markdown
     assert "| train | Completed |" in markdown and "d_loss" in markdown
-    assert (run / "progress.gif").as_uri() in by_key["ganflow-run-gif"].data  # a link artifact: [text](url)
+    grid = by_key["ganflow-run-samples"]  # published while training: after epoch 1
+    assert (
+        grid.type == "markdown" and "# Samples at epoch 1 of 1" in grid.data and "](data:image/png;base64," in grid.data
+    )
+    gif = by_key["ganflow-run-gif"]  # the GIF inline (a file:// link does not open from the UI's page)
+    assert gif.type == "markdown" and "](data:image/gif;base64," in gif.data and str(run / "progress.gif") in gif.data
 
 
 def test_bad_parameters_are_refused_before_any_task_runs(prefect_deployments, tmp_path):
     # What the schema can tell: the server refuses to create the run, naming the field.
     out = prefect_deployments.run_deployment("ganflow/sample-demo", tiny(tmp_path, size=30))
     assert out.returncode != 0
-    assert "params.size" in out.stdout + out.stderr and "30 is not one of [28, 32, 64]" in out.stdout + out.stderr
+    said = " ".join((out.stdout + out.stderr).split())  # rich wraps lines
+    assert "Validation failed for field 'size'" in said and "30 is not one of [28, 32, 64]" in said
 
     # What only the model can tell: the run fails in parameter validation, with the field, and runs no task.
     out = prefect_deployments.run_deployment("ganflow/sample-demo", tiny(tmp_path, source="/no/such/folder"))
     assert out.returncode != 0
     run = wait_final(prefect_deployments, flow_run_id(out.stdout))
     assert run.state.is_failed()
-    assert "params.source" in run.state.message and "/no/such/folder" in run.state.message
+    assert "parameter source:" in run.state.message and "/no/such/folder" in run.state.message
     assert task_runs(prefect_deployments, run.id) == []
     assert not (tmp_path / "run").exists() and not (tmp_path / "data").exists()
 
@@ -182,8 +210,7 @@ def test_a_failed_run_retried_after_a_fix_reruns_only_the_failed_step_and_after(
 
 
 def test_serve_registers_a_scheduled_deployment_and_runs_it(prefect_deployments, tmp_path):
-    p = tiny(tmp_path)
-    args = [f"--{k.replace('_', '-')}={v}" for k, v in p.items()]
+    args = [f"--{k.replace('_', '-')}={v}" for k, v in tiny_options(tmp_path).items()]
     serve = [sys.executable, "-m", "flows.cli", "serve", "--name", "served", "--cron", "0 3 * * *", *args]
     proc = prefect_deployments.start("serve", *serve)
     try:
@@ -195,7 +222,8 @@ def test_serve_registers_a_scheduled_deployment_and_runs_it(prefect_deployments,
                 time.sleep(1)
         assert deployment, prefect_deployments.log("serve")[-3000:]
         assert [s.schedule.cron for s in deployment.schedules] == ["0 3 * * *"]
-        assert deployment.parameters["params"]["run_dir"] == str(tmp_path / "run")
+        # Only what was given, so a recipe chosen later in the UI form still applies.
+        assert deployment.parameters == tiny(tmp_path)
 
         out = prefect_deployments.prefect("deployment", "run", "ganflow/served", "--watch", "--watch-interval", "1")
         assert "Completed" in out.stdout, prefect_deployments.log("serve")[-3000:]
@@ -203,3 +231,125 @@ def test_serve_registers_a_scheduled_deployment_and_runs_it(prefect_deployments,
     finally:
         prefect_deployments.stop_process(proc)
     assert proc.returncode is not None
+
+
+def deploy(service, tmp_path: Path, name: str, parameters: dict):
+    """One more deployment of prefect.yaml's project (pull step, pool), with these parameters, by `prefect deploy`."""
+    import yaml
+
+    project = yaml.safe_load((ROOT / "prefect.yaml").read_text())
+    base = next(d for d in project["deployments"] if d["name"] == "sample-demo")
+    project["deployments"] = [{**base, "name": name, "parameters": parameters}]
+    path = tmp_path / "prefect.yaml"
+    path.write_text(yaml.safe_dump(project))
+    service.prefect("--no-prompt", "deploy", "--name", name, "--prefect-file", str(path))
+    with service.client() as client:
+        return client.read_deployment_by_name(f"ganflow/{name}")
+
+
+def test_a_deployment_run_overrides_one_field_and_keeps_the_others(prefect_deployments, tmp_path):
+    deploy(prefect_deployments, tmp_path, "one-field", tiny(tmp_path))
+    out = prefect_deployments.prefect(
+        "deployment", "run", "ganflow/one-field", "--param", "epochs=2", "--watch", "--watch-interval", "1",
+        timeout=660, check=False,
+    )  # fmt: skip
+    assert out.returncode == 0 and "Completed" in out.stdout, out.stdout[-3000:] + prefect_deployments.log("worker")
+    with prefect_deployments.client() as client:
+        run = client.read_flow_run(flow_run_id(out.stdout))
+    assert run.parameters == {**tiny(tmp_path), "epochs": 2}
+
+    summary = json.loads((tmp_path / "run" / "summary.json").read_text())  # the deployment's run folder
+    assert summary["training"]["epochs"] == 2
+    given = {k: v for k, v in summary["params"].items() if k in tiny_options(tmp_path) and k != "epochs"}
+    assert given == {k: v for k, v in tiny_options(tmp_path).items() if k != "epochs"}
+
+
+# Playwright adds --headless and its own fresh --user-data-dir.
+CHROMIUM_FLAGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+LOADED_DATA_IMAGES = """kind => [...document.images].filter(
+    i => i.src.startsWith('data:image/' + kind) && i.complete && i.naturalWidth > 0).length"""
+
+
+def only_run_of(service, deployment_id: UUID, timeout: float = 60) -> UUID:
+    """The id of the one flow run of a deployment, once the UI has created it."""
+    from prefect.client.schemas.filters import DeploymentFilter, DeploymentFilterId
+
+    only = DeploymentFilter(id=DeploymentFilterId(any_=[deployment_id]))
+    deadline = time.monotonic() + timeout
+    with service.client() as client:
+        while not (runs := client.read_flow_runs(deployment_filter=only)) and time.monotonic() < deadline:
+            time.sleep(0.5)
+    assert len(runs) == 1, runs
+    return runs[0].id
+
+
+def form_field(page, label: str):
+    """A field of the UI's parameter form, by the label it shows ('epochs (Optional)')."""
+    title = page.locator(".schema-form-property__label", has_text=re.compile(rf"^{re.escape(label)} \(Optional\)$"))
+    return page.locator(".schema-form-property").filter(has=title).first
+
+
+def shown(screenshot: Path, box: dict) -> np.ndarray:
+    """The pixels of a screenshot inside an element's bounding box."""
+    import imageio.v3 as iio
+
+    image = iio.imread(screenshot)
+    top, left = int(box["y"]), int(box["x"])
+    return image[top : top + int(box["height"]), left : left + int(box["width"]), :3]
+
+
+def test_the_ui_form_overrides_one_field_applies_a_recipe_and_shows_the_gif(prefect_deployments, tmp_path):
+    """In a real browser: the deployment's Run form, one field changed and a recipe picked; then the GIF."""
+    chromium = shutil.which("chromium")
+    if chromium is None:
+        pytest.skip("needs Debian's chromium (apt-get install chromium) for the headless browser")
+    sync_api = pytest.importorskip("playwright.sync_api", reason="needs playwright (pip install -e '.[test]')")
+    deployment = deploy(prefect_deployments, tmp_path, "form", tiny(tmp_path))
+    ui = prefect_deployments.api_url.removesuffix("/api")
+
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_FLAGS)
+        try:
+            page = browser.new_page(viewport={"width": 1280, "height": 1000})
+            page.set_default_timeout(60_000)
+            page.goto(f"{ui}/deployments/deployment/{deployment.id}/run")
+            form_field(page, "epochs").locator("input").fill("2")
+            select = form_field(page, "recipe").locator("button.p-select-button__control")
+            select.focus()
+            select.press(" ")  # opens the list (a synthetic click does not)
+            page.get_by_role("option", name="seed-mlp", exact=True).click()
+            assert select.inner_text().strip() == "seed-mlp"
+            page.get_by_role("button", name="Submit").click()  # then the UI shows the deployment's runs
+            run = wait_final(prefect_deployments, only_run_of(prefect_deployments, deployment.id), timeout=600)
+            run_id = run.id
+            assert run.state.is_completed(), prefect_deployments.log("worker")[-3000:]
+
+            # The form sent the one field and the recipe; the deployment's other parameters held.
+            assert run.parameters["epochs"] == 2 and run.parameters["recipe"] == "seed-mlp"
+            summary = json.loads((tmp_path / "run" / "summary.json").read_text())
+            assert summary["params"]["arch"] == "mlp" and summary["params"]["hidden_units"] == 512  # the recipe's
+            assert summary["params"]["latent_dim"] == 8 and summary["params"]["source"] == "sample"  # the deployment's
+            assert summary["training"]["epochs"] == 2
+
+            # The GIF and the newest grid on the flow run's page, drawn by the browser.
+            page.goto(f"{ui}/runs/flow-run/{run_id}")
+            page.get_by_text("Artifacts", exact=True).first.click()  # the tab
+            page.get_by_text("ganflow-run-gif", exact=True).click()  # its card; it opens the artifact's page
+            page.wait_for_function(f"({LOADED_DATA_IMAGES})('gif') > 0 && ({LOADED_DATA_IMAGES})('png') > 0")
+            screenshot = tmp_path / "artifact.png"
+            page.screenshot(path=screenshot, full_page=True)
+            for kind in ("gif", "png"):
+                image = page.locator(f"img[src^='data:image/{kind}']").first
+                assert image.evaluate("i => i.naturalWidth") >= 100
+                pixels = shown(screenshot, image.bounding_box())
+                assert pixels.size and pixels.std() > 10, f"the {kind} is not drawn in {screenshot}"
+        finally:
+            browser.close()

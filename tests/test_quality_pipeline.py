@@ -6,6 +6,7 @@ import json
 import imageio.v3 as iio
 import pytest
 
+from flows.flow_parameters import of_run
 from flows.ganflow import ganflow
 from tasks.report.evaluate import BestSoFar
 
@@ -24,7 +25,7 @@ def params(params, make_faces):
 
 @pytest.mark.slow
 def test_a_run_measures_quality_and_keeps_the_best(params):
-    result = ganflow(params=params)
+    result = ganflow(**of_run(params))
     run = params.run_dir
     with open(run / "metrics.csv", newline="") as f:
         rows = list(csv.DictReader(f))
@@ -45,7 +46,7 @@ def test_a_run_measures_quality_and_keeps_the_best(params):
 
 @pytest.mark.slow
 def test_evaluation_can_be_turned_off(params):
-    ganflow(params=params.model_copy(update={"eval_every": 0}))
+    ganflow(**of_run(params.model_copy(update={"eval_every": 0})))
     with open(params.run_dir / "metrics.csv", newline="") as f:
         assert all(r["swd"] == "" for r in csv.DictReader(f))
     assert not (params.run_dir / "checkpoints" / "best" / "best.json").exists()
@@ -58,7 +59,7 @@ def test_ganflow_evaluate_recomputes_a_run_and_a_checkpoint(params):
 
     from flows.cli import cli
 
-    ganflow(params=params)
+    ganflow(**of_run(params))
     (params.run_dir / "evaluation.json").unlink()
     out = CliRunner().invoke(cli, ["evaluate", "--run-dir", str(params.run_dir), "--num", "8"])
     assert out.exit_code == 0, out.output

@@ -7,6 +7,7 @@ import pytest
 from click.testing import CliRunner
 
 from flows.cli import RUN_DEFAULTS, build_params, cli, model_options
+from flows.flow_parameters import of_run
 from flows.ganflow import ganflow
 from flows.params import RunParams
 from flows.recipes import DEFAULT_RECIPE, RECIPES
@@ -85,7 +86,7 @@ def sample_data(tmp_path_factory):
 def test_each_recipe_runs_an_epoch_on_the_sample(prefect_server, sample_data, tmp_path, recipe):
     assert set(TINY) == set(RECIPES)
     params = RunParams(recipe=recipe, epochs=1, run_dir=tmp_path / "run", data_dir=sample_data, **TINY[recipe])
-    result = ganflow(params=params)
+    result = ganflow(**of_run(params))
     assert result.states["train"] == "Completed" and result.steps_trained >= 1
     summary = json.loads((tmp_path / "run" / "summary.json").read_text())
     assert summary["params"]["recipe"] == recipe

@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from flows.flow_parameters import of_run
 from flows.ganflow import ganflow
 from tasks.errors import UserError
 
@@ -119,30 +120,30 @@ def test_sigkill_mid_epoch_then_rerun_is_bit_identical(prefect_server, make_face
 
 
 def test_another_shape_is_refused_and_restart_starts_over(params):
-    ganflow(params=params)
+    ganflow(**of_run(params))
     with pytest.raises(UserError, match=r"another shape \(latent_dim 16 -> 8\).*--restart"):
-        ganflow(params=params.model_copy(update={"latent_dim": 8}))
-    fresh = ganflow(params=params.model_copy(update={"latent_dim": 8, "restart": True}))
+        ganflow(**of_run(params.model_copy(update={"latent_dim": 8})))
+    fresh = ganflow(**of_run(params.model_copy(update={"latent_dim": 8, "restart": True})))
     assert fresh.steps_trained == 4  # all of it, from scratch
-    again = ganflow(params=params.model_copy(update={"latent_dim": 8, "restart": True}))
+    again = ganflow(**of_run(params.model_copy(update={"latent_dim": 8, "restart": True})))
     assert again.states["train"] == "Completed" and again.steps_trained == 4  # --restart is never served from cache
 
 
 def test_smaller_epochs_reuses_what_exists(params):
-    ganflow(params=params.model_copy(update={"epochs": 3}))
-    fewer = ganflow(params=params)
+    ganflow(**of_run(params.model_copy(update={"epochs": 3})))
+    fewer = ganflow(**of_run(params))
     assert fewer.steps_trained == 0
 
 
 def test_a_half_written_checkpoint_does_not_spoil_the_last_good_one(params):
-    ganflow(params=params)
+    ganflow(**of_run(params))
     ckpt = params.run_dir / "checkpoints"
     # What a crash inside a save leaves: temporary and partial files the state file never points at.
     (ckpt / "ckpt-99_temp").mkdir()
     (ckpt / "ckpt-99_temp" / "part-00000-of-00001.data-00000-of-00001").write_bytes(b"\0" * 10)
     (ckpt / "ckpt-99.index").write_bytes(b"garbage")
     (params.run_dir / "generator.keras").unlink()
-    resumed = ganflow(params=params.model_copy(update={"epochs": 3}))
+    resumed = ganflow(**of_run(params.model_copy(update={"epochs": 3})))
     assert resumed.steps_trained == 2 and (params.run_dir / "generator.keras").exists()
 
 

@@ -149,13 +149,14 @@ def test_a_damaged_cache_is_named_once_and_rebuilt(make_faces, tmp_path, caplog,
 
 @pytest.mark.slow
 def test_the_flow_does_not_serve_a_damaged_cache_from_prefects_cache(params):
+    from flows.flow_parameters import of_run
     from flows.ganflow import ganflow
 
-    first = ganflow(params=params)
+    first = ganflow(**of_run(params))
     data = json.loads(first.summary.read_text())["dataset"]
     npy = Path(data["npy"])
     _damage(npy, "flipped")
-    again = ganflow(params=params)
+    again = ganflow(**of_run(params))
     assert again.states["preprocess"] == "Completed"  # not Cached: the step saw the damage and rebuilt
     assert file_sha256(npy) == data["sha256"]
     assert again.states["train"] == "Cached"  # same data, same code: nothing else to repeat
@@ -281,16 +282,17 @@ def test_a_changed_helper_module_invalidates_its_step_and_no_change_stays_cached
 
 @pytest.mark.slow
 def test_a_changed_crop_on_a_run_folder_is_refused_and_restart_takes_it(params):
+    from flows.flow_parameters import of_run
     from flows.ganflow import ganflow
 
-    ganflow(params=params)
+    ganflow(**of_run(params))
     record = RunFolder(params.run_dir).read_config()["data"]
     assert record["crop"] == "center" and record["size"] == 28 and len(record["sha256"]) == 64
     with pytest.raises(
         UserError, match=r"was trained on other data \(crop center -> pad, sha256 .*--restart.*--run-dir"
     ):
-        ganflow(params=params.model_copy(update={"crop": "pad"}))
-    fresh = ganflow(params=params.model_copy(update={"crop": "pad", "restart": True}))
+        ganflow(**of_run(params.model_copy(update={"crop": "pad"})))
+    fresh = ganflow(**of_run(params.model_copy(update={"crop": "pad", "restart": True})))
     assert fresh.steps_trained == 4 and RunFolder(params.run_dir).read_config()["data"]["crop"] == "pad"
 
 

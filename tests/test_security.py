@@ -147,6 +147,7 @@ def test_a_result_store_owned_by_someone_else_is_refused(tmp_path):
 def test_a_signed_urls_token_is_written_nowhere_and_the_cache_follows_the_data_dir(
     prefect_server, site, tmp_path, monkeypatch, caplog
 ):
+    from flows.flow_parameters import of_run
     from flows.ganflow import ganflow
 
     params = RunParams(
@@ -164,7 +165,7 @@ def test_a_signed_urls_token_is_written_nowhere_and_the_cache_follows_the_data_d
     (tmp_path / "here").mkdir()
     monkeypatch.chdir(tmp_path / "here")
     with caplog.at_level(logging.WARNING):
-        first = ganflow(params=params)
+        first = ganflow(**of_run(params))
     warnings = [r.getMessage() for r in caplog.records if "Prefect keeps" in r.getMessage()]
     assert len(warnings) == 1 and TOKEN not in warnings[0] and "\n" not in warnings[0]
 
@@ -177,7 +178,7 @@ def test_a_signed_urls_token_is_written_nowhere_and_the_cache_follows_the_data_d
 
     (tmp_path / "elsewhere").mkdir()
     monkeypatch.chdir(tmp_path / "elsewhere")  # another folder, the same --data-dir: the same cache
-    second = ganflow(params=params)
+    second = ganflow(**of_run(params))
     assert first.states["train"] == "Completed"
     assert {second.states[s] for s in ("acquire", "preprocess", "train", "render")} == {"Cached"}
 

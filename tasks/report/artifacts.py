@@ -1,11 +1,16 @@
-"""Prefect artifacts of a run: training progress, per-epoch metrics, the summary, and a link to the GIF.
+"""Prefect artifacts of a run: training progress, per-epoch metrics, the summary, and the GIF itself.
 
 Each is keyed by the run folder's name, so the Prefect UI shows one history per run folder (a nightly
 deployment that continues the same folder adds a version each night). Outside a Prefect run, as when a
 step's plain function is called directly, every call here does nothing. A failure to publish is logged
 and never fails the step: the files on disk are the record, artifacts are the view.
+
+A browser does not open a file:// link from the UI's http page, and `create_image_artifact` needs an
+http(s) URL, so the GIF and the newest sample grid are shown inline: a markdown artifact whose images are
+data: URIs (the UI's markdown renderer shows them), a downscaled preview kept under `MAX_PREVIEW_BYTES`.
 """
 
+import base64
 import re
 import time
 from pathlib import Path
@@ -18,6 +23,9 @@ from tasks.train.run_folder import RunFolder
 
 MAX_TABLE_ROWS = 1000  # the newest epochs; metrics.csv holds them all
 MAX_SKIPPED_LISTED = 20
+MAX_PREVIEW_BYTES = 750_000  # the GIF preview and the grid together, before base64 (which adds a third)
+PREVIEW_FRAMES = 40  # epochs in the GIF preview, spread from the first to the last
+PREVIEW_SIDE = 320  # pixels, at most, of a preview frame or grid (a 6x6 grid of 32 px faces is 206)
 
 
 def in_prefect_run() -> bool:
@@ -43,12 +51,37 @@ def _publish(what: str, create, **kwargs) -> UUID | None:
 
 
 class TrainingProgress:
-    """A progress artifact: percent of the steps to the target epoch, and the epoch; updated every few seconds."""
+    """A progress artifact: percent of the steps to the target epoch, and the epoch; updated every few seconds.
 
-    def __init__(self, run_dir: Path, total_steps: int, every_seconds: float = 5.0):
+    While training, the newest sample grid too (`newest_grid`), as a markdown artifact with the grid inline:
+    after the first epoch, then at most every `grid_every_seconds`, so a long run adds a few versions only.
+    """
+
+    def __init__(self, run_dir: Path, total_steps: int, every_seconds: float = 5.0, grid_every_seconds: float = 60.0):
         self.total, self.every, self.last = max(total_steps, 1), every_seconds, 0.0
         self.key = artifact_key(run_dir, "training")
         self.id: UUID | None = None
+        self.grid_key, self.grid_every, self.grid_last = artifact_key(run_dir, "samples"), grid_every_seconds, None
+
+    def newest_grid(self, grid: Any, epoch: int, epochs: int) -> None:
+        """Show this epoch's sample grid (RGB or gray uint8) on the flow run's page, if it is time to."""
+        now = time.monotonic()
+        if not in_prefect_run() or (self.grid_last is not None and now - self.grid_last < self.grid_every):
+            return
+        self.grid_last = now
+        from prefect.artifacts import create_markdown_artifact
+
+        from tasks.report.render import encode_png, fit_within, labelled_frame
+
+        def publish() -> UUID:  # inside _publish: a grid that fails to encode is logged, never fails training
+            png = encode_png(fit_within(labelled_frame(grid, f"epoch {epoch}"), PREVIEW_SIDE))
+            return create_markdown_artifact(
+                markdown=f"# Samples at epoch {epoch} of {epochs}\n\n![samples]({data_uri('image/png', png)})\n",
+                key=self.grid_key,
+                description=f"The newest sample grid while training (epoch {epoch}/{epochs})",
+            )
+
+        _publish("sample grid", publish)
 
     def update(self, step: int, epoch: int, epochs: int, force: bool = False) -> None:
         now = time.monotonic()
@@ -72,10 +105,10 @@ class TrainingProgress:
 
 
 def publish_run_artifacts(summary_path: Path) -> None:
-    """The metrics table, the markdown summary and the GIF link, all read from the run's summary.json."""
+    """The metrics table, the markdown summary and the GIF with the newest grid, all from the run's summary.json."""
     if not in_prefect_run():
         return
-    from prefect.artifacts import create_link_artifact, create_markdown_artifact, create_table_artifact
+    from prefect.artifacts import create_markdown_artifact, create_table_artifact
 
     run = RunFolder(Path(summary_path).parent)
     summary, run_dir = run.read_summary(), run.root
@@ -95,14 +128,50 @@ def publish_run_artifacts(summary_path: Path) -> None:
         key=artifact_key(run_dir, "summary"),
         description=f"What the run in {run_dir} did",
     )
-    gif = Path(summary["outputs"]["gif"])
     _publish(
-        "GIF link",
-        create_link_artifact,
-        link=gif.resolve().as_uri(),
-        link_text=str(gif),
-        key=artifact_key(run_dir, "gif"),
-        description="The progress GIF, one frame per epoch",
+        "GIF",
+        lambda: create_markdown_artifact(  # inside _publish: an image that fails to read is logged, not fatal
+            markdown=progress_markdown(Path(summary["outputs"]["samples"]), Path(summary["outputs"]["gif"])),
+            key=artifact_key(run_dir, "gif"),
+            description="The progress GIF (a preview) and the newest sample grid",
+        ),
+    )
+
+
+def data_uri(mime: str, data: bytes) -> str:
+    return f"data:{mime};base64,{base64.b64encode(data).decode('ascii')}"
+
+
+def progress_markdown(samples_dir: Path, gif: Path, budget: int = MAX_PREVIEW_BYTES) -> str:
+    """The GIF (fewer frames until it fits the budget) and the newest grid, inline, with where the files are."""
+    from tasks.report.render import encode_png, fit_within, labelled_frame, preview_gif, read_rgb, sample_frames
+
+    frames = sample_frames(samples_dir)
+    if not frames:
+        return f"# Progress\n\nNo sample grids yet in `{samples_dir}`.\n"
+    epoch, newest = frames[-1]
+    grid = encode_png(fit_within(labelled_frame(read_rgb(newest), f"epoch {epoch}"), PREVIEW_SIDE))
+    most = PREVIEW_FRAMES
+    animation, shown = preview_gif(samples_dir, most, PREVIEW_SIDE)
+    while len(animation) + len(grid) > budget and shown > 2:  # fewer frames, in proportion to the excess
+        most = max(2, min(shown - 1, int(shown * 0.9 * (budget - len(grid)) / len(animation))))
+        animation, shown = preview_gif(samples_dir, most, PREVIEW_SIDE)
+    of = f"{shown} of {len(frames)} epochs" if shown < len(frames) else f"all {len(frames)} epochs"
+    return "\n".join(
+        [
+            f"# Progress of `{gif.parent.name}`",
+            "",
+            f"![progress GIF, {of}]({data_uri('image/gif', animation)})",
+            "",
+            f"A preview ({of}); the full GIF, one frame per epoch: `{gif}`",
+            "",
+            f"## Newest samples: epoch {epoch}",
+            "",
+            f"![samples at epoch {epoch}]({data_uri('image/png', grid)})",
+            "",
+            f"`{newest}`",
+            "",
+        ]
     )
 
 

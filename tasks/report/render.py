@@ -10,7 +10,7 @@ import numpy as np
 from PIL import Image
 from prefect import task
 
-from tasks.atomic import atomic_path, write_bytes
+from tasks.atomic import write_bytes
 from tasks.caching import step_options
 from tasks.errors import UserError
 
@@ -37,14 +37,36 @@ def image_grid(images: np.ndarray, gap: int = 2) -> np.ndarray:
     return grid
 
 
-def write_png(path: Path, image: np.ndarray) -> Path:
-    """Write an RGB or gray uint8 image as PNG, atomically."""
+def encode_png(image: np.ndarray) -> bytes:
+    """An RGB or gray uint8 image as PNG bytes."""
     if image.ndim == 3 and image.shape[2] == 3:
         image = cv2.cvtColor(image, cv2.COLOR_RGB2BGR)
     ok, encoded = cv2.imencode(".png", image)
     if not ok:
-        raise OSError(f"could not encode {path}")
-    return write_bytes(path, encoded.tobytes())
+        raise OSError(f"could not encode a {image.shape} image as PNG")
+    return encoded.tobytes()
+
+
+def write_png(path: Path, image: np.ndarray) -> Path:
+    """Write an RGB or gray uint8 image as PNG, atomically."""
+    return write_bytes(path, encode_png(image))
+
+
+def read_rgb(path: Path) -> np.ndarray:
+    """A PNG written by `write_png` as RGB uint8 (gray ones too)."""
+    image = cv2.imread(str(path), cv2.IMREAD_COLOR)
+    if image is None:
+        raise OSError(f"could not read the image {path}")
+    return cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
+
+
+def fit_within(image: np.ndarray, max_side: int) -> np.ndarray:
+    """Shrink (area filter) so that neither side exceeds `max_side`; smaller images are kept as they are."""
+    scale = max_side / max(image.shape[:2])
+    if scale >= 1:
+        return image
+    size = (max(1, round(image.shape[1] * scale)), max(1, round(image.shape[0] * scale)))
+    return cv2.resize(image, size, interpolation=cv2.INTER_AREA)
 
 
 def sample_path(samples_dir: Path, epoch: int) -> Path:
@@ -76,15 +98,17 @@ def sample_frames(samples_dir: Path) -> list[tuple[int, Path]]:
     return sorted(found)
 
 
-def write_gif(frames: list[np.ndarray], path: Path, durations_ms: list[float]) -> Path:
-    """Write RGB uint8 frames as a looping GIF, atomically, with small per-frame palettes."""
+def encode_gif(frames: list[np.ndarray], durations_ms: list[float]) -> bytes:
+    """RGB uint8 frames as the bytes of a looping GIF, with small per-frame palettes."""
     frames = [quantized(f) for f in frames]
-    with atomic_path(Path(path)) as tmp:
-        if len(frames) == 1:  # Pillow's single-frame writer takes one duration, not a list
-            iio.imwrite(tmp, frames[0], extension=".gif", duration=durations_ms[0], loop=0)
-        else:
-            iio.imwrite(tmp, np.stack(frames), extension=".gif", duration=durations_ms, loop=0)
-    return Path(path)
+    if len(frames) == 1:  # Pillow's single-frame writer takes one duration, not a list
+        return iio.imwrite("<bytes>", frames[0], extension=".gif", duration=durations_ms[0], loop=0)
+    return iio.imwrite("<bytes>", np.stack(frames), extension=".gif", duration=durations_ms, loop=0)
+
+
+def write_gif(frames: list[np.ndarray], path: Path, durations_ms: list[float]) -> Path:
+    """Write RGB uint8 frames as a looping GIF, atomically."""
+    return write_bytes(Path(path), encode_gif(frames, durations_ms))
 
 
 def render_gif(samples_dir: Path, gif_path: Path, seconds_per_frame: float = 0.12) -> ProgressGif:
@@ -95,6 +119,24 @@ def render_gif(samples_dir: Path, gif_path: Path, seconds_per_frame: float = 0.1
     images = [labelled_frame(cv2.cvtColor(cv2.imread(str(p)), cv2.COLOR_BGR2RGB), f"epoch {e}") for e, p in frames]
     write_gif(images, gif_path, [seconds_per_frame * 1000] * (len(images) - 1) + [2000])
     return ProgressGif(Path(gif_path), len(images))
+
+
+def evenly_spaced(items: list, most: int) -> list:
+    """At most `most` items spread evenly from first to last, both kept."""
+    if len(items) <= most:
+        return list(items)
+    if most <= 1:
+        return items[-1:]
+    picks = np.linspace(0, len(items) - 1, most).round().astype(int)
+    return [items[i] for i in sorted(set(picks))]
+
+
+def preview_gif(samples_dir: Path, max_frames: int, max_side: int) -> tuple[bytes, int]:
+    """A small GIF of the progress for the Prefect UI: at most `max_frames` epochs (first and last kept), each
+    frame at most `max_side` pixels; returns the bytes and the number of frames."""
+    frames = evenly_spaced(sample_frames(samples_dir), max_frames)
+    images = [fit_within(labelled_frame(read_rgb(p), f"epoch {e}"), max_side) for e, p in frames]
+    return encode_gif(images, [250] * (len(images) - 1) + [2000]), len(images)
 
 
 @task(name="render", task_run_name="render[{gif_path.parent.name} {epochs} epochs]", **step_options())

@@ -155,6 +155,8 @@ class Progress(Callback):
         self.artifact.update(step, loop.epoch, loop.epochs)
 
     def on_epoch_end(self, loop: TrainingLoop, epoch: int, logs: dict[str, Any]) -> None:
+        if "grid" in logs:  # drawn by SampleGrid: shown on the flow run's page while training
+            self.artifact.newest_grid(logs["grid"], epoch, loop.epochs)
         balance = f"  extra D {logs['d_extra']} G {logs['g_extra']}" if self.balance else ""
         remaining = loop.time_remaining()
         self.throttled.info(

@@ -20,8 +20,8 @@ from pathlib import Path
 from ganmodels.config import GanConfig
 from ganmodels.networks import build_generator
 from ganmodels.runtime import Runtime, dtype_policy
-from ganmodels.state import TrainingState
 from ganmodels.sampler_stats import refresh_sampler_stats
+from ganmodels.state import TrainingState
 from ganmodels.tf import keras, tf
 from tasks.errors import UserError
 from tasks.progress import run_logger

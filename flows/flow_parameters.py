@@ -1,0 +1,147 @@
+"""The flow's parameters as Prefect sees them: flat fields for what people change, the rest in one group.
+
+Prefect merges a deployment's parameters with those of a run per top-level key, so
+`prefect deployment run ganflow/celeba-nightly --param epochs=40` keeps the deployment's source, size
+and run folder only when `epochs` is a top-level parameter. The everyday options (`FLOW_FIELDS`) are
+therefore flat parameters; every other `RunParams` field goes into one typed group, `RunOptions`
+(the `options` parameter). Both are generated from `RunParams`' own field definitions (types,
+bounds, descriptions), and the flow converts them back into one validated `RunParams` before any task.
+
+A recipe must take effect in the UI form: every field a recipe may set defaults to None ("not given"),
+so the form shows it empty and the recipe, or the option's fallback, fills it in at validation.
+"""
+
+import copy
+import inspect
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+from pydantic import BaseModel, ConfigDict, ValidationError, create_model
+from pydantic.fields import FieldInfo
+
+from flows.params import RunParams, _fallback, tunable_names
+from tasks.errors import UserError
+
+FLOW_FIELDS = (
+    "source",
+    "size",
+    "channels",
+    "crop",
+    "epochs",
+    "more_epochs",
+    "batch_size",
+    "recipe",
+    "seed",
+    "run_dir",
+    "data_dir",
+)
+OPTIONS = "options"  # the flow parameter that holds every other option
+
+
+def _description(name: str, field: FieldInfo) -> str:
+    """The field's help, plus what an empty tunable becomes (the form shows no default for it).
+
+    The UI renders it as markdown, where `<source>` would vanish as an HTML tag: angle brackets become entities.
+    """
+    text = (field.description or "").replace("<", "&lt;").replace(">", "&gt;")
+    if name in tunable_names():
+        fallback = _fallback(name)
+        fallback = f"{fallback}" if fallback is not None else "as the description says"
+        text += f" Empty: the recipe's value, else {fallback}."
+    return text
+
+
+def _option_fields() -> dict[str, Any]:
+    fields = {}
+    for name, field in RunParams.model_fields.items():
+        if name in FLOW_FIELDS:
+            continue
+        grouped = copy.copy(field)
+        grouped.description = _description(name, field)
+        fields[name] = (field.annotation, grouped)
+    return fields
+
+
+RunOptions: type[BaseModel] = create_model(
+    "RunOptions",
+    __config__=ConfigDict(extra="forbid"),
+    __doc__="Model, training, data and evaluation options; empty ones take the recipe's value, else the default.",
+    **_option_fields(),
+)
+
+
+def _flat_parameter(name: str) -> inspect.Parameter:
+    """A keyword parameter with the field's type and bounds (the bounds ride in `Annotated`)."""
+    field = RunParams.model_fields[name]
+    annotation = Annotated[field.annotation, *field.metadata] if field.metadata else field.annotation
+    return inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=field.default, annotation=annotation)
+
+
+def _args_section() -> str:
+    """A Google-style `Args:` section: Prefect takes each parameter's description in the form from it."""
+    lines = [f"    {name}: {_description(name, RunParams.model_fields[name])}" for name in FLOW_FIELDS]
+    lines.append(f"    {OPTIONS}: {RunOptions.__doc__}")
+    return "\n\nArgs:\n" + "\n".join(lines) + "\n"
+
+
+def flow_signature(return_annotation: Any = inspect.Signature.empty) -> inspect.Signature:
+    """`source=..., size=..., ..., options=RunOptions()`: what Prefect validates and the UI shows as a form."""
+    flat = [_flat_parameter(name) for name in FLOW_FIELDS]
+    grouped = inspect.Parameter(OPTIONS, inspect.Parameter.KEYWORD_ONLY, default=RunOptions(), annotation=RunOptions)
+    return inspect.Signature([*flat, grouped], return_annotation=return_annotation)
+
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def with_flow_parameters(fn: F) -> F:
+    """Give a `def f(**parameters)` the flat signature, before `@flow` reads it for the parameter schema."""
+    fn.__signature__ = flow_signature(inspect.signature(fn).return_annotation)  # type: ignore[attr-defined]
+    fn.__doc__ = inspect.cleandoc(fn.__doc__ or "") + _args_section()
+    return fn
+
+
+def run_params(parameters: dict[str, Any]) -> RunParams:
+    """The flow's parameters as one validated `RunParams`; a value that does not fit is one line naming it.
+
+    None means "not given" (the recipe's value or the fallback applies).
+    """
+    options = parameters.get(OPTIONS) or {}
+    if isinstance(options, BaseModel):
+        options = options.model_dump()
+    given = {k: v for k, v in {**options, **{k: parameters.get(k) for k in FLOW_FIELDS}}.items() if v is not None}
+    try:
+        return RunParams(**given)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        message = err["msg"].removeprefix("Value error, ")
+        if err["loc"]:
+            name = str(err["loc"][0])
+            message = f"parameter {name if name in FLOW_FIELDS else f'{OPTIONS}.{name}'}: {message}"
+        raise UserError(message) from None
+
+
+def flow_parameters(given: dict[str, Any]) -> dict[str, Any]:
+    """Option values (only those given) as the flow's parameters: flat ones at the top, the rest in `options`.
+
+    Works for a resolved `RunParams` dump as well as for a user's few options; folders stay as given.
+    """
+    unknown = set(given) - set(RunParams.model_fields)
+    if unknown:
+        raise ValueError(f"not options of a run: {', '.join(sorted(unknown))}")
+    flat = {k: v for k, v in given.items() if k in FLOW_FIELDS}
+    options = {k: v for k, v in given.items() if k not in FLOW_FIELDS}
+    return {**flat, OPTIONS: options} if options else flat
+
+
+def of_run(params: RunParams) -> dict[str, Any]:
+    """A validated run's every option as the flow's parameters, e.g. `ganflow(**of_run(params))`."""
+    return flow_parameters(params.model_dump(exclude_none=True))
+
+
+def as_json(parameters: dict[str, Any]) -> dict[str, Any]:
+    """Paths as text, as a deployment stores them."""
+    return {
+        k: as_json(v) if isinstance(v, dict) else str(v) if isinstance(v, Path) else v for k, v in parameters.items()
+    }
