@@ -14,7 +14,7 @@ from ganmodels.latents import latent_walk, sample_latents
 from ganmodels.networks import build_generator
 from ganmodels.runtime import dtype_policy
 from ganmodels.tf import keras, tf
-from ganmodels.train_step import to_uint8
+from ganmodels.train_step import output_of, to_uint8
 from tasks.errors import UserError
 from tasks.report.render import image_grid, write_gif, write_png
 
@@ -89,8 +89,11 @@ def load_generator(run_dir: Path | None = None, model: Path | None = None, check
 
 
 def images_from(generator, z: np.ndarray, batch: int = 256) -> np.ndarray:
-    """uint8 images for the latent vectors `z`, in batches that keep memory small."""
-    return np.concatenate([to_uint8(generator(z[i : i + batch], training=False)) for i in range(0, len(z), batch)])
+    """uint8 images for the latent vectors `z`, in batches that keep memory small, from G's own range."""
+    output = output_of(generator)
+    return np.concatenate(
+        [to_uint8(generator(z[i : i + batch], training=False), output) for i in range(0, len(z), batch)]
+    )
 
 
 def latent_shape(generator) -> tuple[int, ...]:
