@@ -541,10 +541,17 @@ def _cell(value: Any) -> str:
     return str(value).replace("|", "\\|").replace("\n", " ")
 
 
+def _given(option: str, value: Any) -> str:
+    """The option as typed on the command line: booleans are flags (--x / --no-x)."""
+    if isinstance(value, bool):
+        return _flag(option) if value else "--no-" + option.replace("_", "-")
+    return f"{_flag(option)} {value}"
+
+
 def render_text(recipe: Recipe) -> list[str]:
     """The recipe as `ganflow recipes` prints it: the options it sets, then each setting's source."""
     lines = [f"    source: {recipe.source}"]
-    lines.append("    sets: " + (" ".join(f"{_flag(k)} {v}" for k, v in recipe.settings.items()) or "(nothing)"))
+    lines.append("    sets: " + (" ".join(_given(k, v) for k, v in recipe.settings.items()) or "(nothing)"))
     for row in recipe.rows:
         name = _flag(row.option) if row.option else "(not an option)"
         lines.append(f"      {name} {row.value}: {row.source}")
