@@ -1,16 +1,18 @@
-"""Recipe comparison: ganflow's default recipe against `seed-celeb32` for the same wall-clock budget.
+"""Recipe comparison: ganflow's default recipe against the faithful `seed-celeb32` for the same wall-clock budget.
 
-Each recipe trains through the real `ganflow run` on the same source for `--minutes`, and is then stopped
-with SIGKILL (checkpoints make that safe). The latest checkpoint's generator is scored with SWD against
-its own training array, and its last sample grid is copied beside the report. Prints both SWDs and their
-ratio; the last line is one JSON object.
+Each recipe trains through the real `ganflow run` on the same source and the same crop (`--crop`, so both
+learn from one training array) for `--minutes`, and is then stopped with SIGKILL (checkpoints make that
+safe). The latest checkpoint's generator is scored with SWD against that array (a sigmoid generator's
+[0, 1] images are read in its own range), and its last sample grid is copied beside the report. Prints the
+hardware, both SWDs and their ratio; the last line is one JSON object. docs/quality.md records a run.
 
-    python bench/quality.py [--minutes 10] [--source sample] [--out bench-out/quality]
+    python bench/quality.py [--minutes 10] [--source sample] [--crop center] [--out bench-out/quality]
 """
 
 import argparse
 import json
 import os
+import platform
 import shutil
 import signal
 import subprocess
@@ -26,7 +28,20 @@ sys.path.insert(0, str(ROOT))
 RECIPES = ("ganflow", "seed-celeb32")
 
 
-def train_for(recipe: str, source: str, seconds: float, out: Path) -> Path:
+def hardware() -> str:
+    """The CPU model and core count, for the record beside the numbers."""
+    model = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return f"{model}, {len(os.sched_getaffinity(0))} cores usable"
+
+
+def train_for(recipe: str, source: str, seconds: float, out: Path, crop: str = "center") -> Path:
     """Run `ganflow run --recipe R` until the budget is spent, then SIGKILL it; return its run folder."""
     run_dir = out / recipe
     shutil.rmtree(run_dir, ignore_errors=True)
@@ -39,6 +54,8 @@ def train_for(recipe: str, source: str, seconds: float, out: Path) -> Path:
         recipe,
         "--source",
         source,
+        "--crop",
+        crop,
         "--epochs",
         "1000000",
         "--eval-every",
@@ -72,27 +89,37 @@ def score(run_dir: Path, images_count: int) -> dict:
     generator = generator_from_checkpoint(run_dir, "latest")
     report, _, _ = full_evaluation(generator, images, images_count, dist=latent_distribution(run_dir))
     grids = sorted((run_dir / "samples").glob("epoch_*.png"))
-    return {"swd": report["swd"]["mean"], "epochs": len(grids), "last_grid": str(grids[-1]) if grids else None}
+    rows = (run_dir / "metrics.csv").read_text().splitlines()[1:] if (run_dir / "metrics.csv").exists() else []
+    steps = int(rows[-1].split(",")[1]) if rows else 0  # at the last finished epoch
+    return {
+        "swd": report["swd"]["mean"],
+        "epochs": len(grids),
+        "steps": steps,
+        "images_seen": steps * config["batch_size"],
+        "last_grid": str(grids[-1]) if grids else None,
+    }
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--minutes", type=float, default=10.0)
     parser.add_argument("--source", default="sample")
+    parser.add_argument("--crop", default="center", help="the same crop for both, so both learn one array")
     parser.add_argument("--images", type=int, default=2048, help="images compared by SWD (at most the data set)")
     parser.add_argument("--out", type=Path, default=ROOT / "bench-out" / "quality")
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
 
+    print(f"hardware: {hardware()}; {args.minutes:g} min per recipe on {args.source} ({args.crop} crop)", flush=True)
     results = {}
     for recipe in RECIPES:
-        run_dir = train_for(recipe, args.source, args.minutes * 60, args.out)
+        run_dir = train_for(recipe, args.source, args.minutes * 60, args.out, args.crop)
         results[recipe] = score(run_dir, args.images)
         if results[recipe]["last_grid"]:
             shutil.copyfile(results[recipe]["last_grid"], args.out / f"last-{recipe}.png")
         print(
-            f"{recipe:<14} {results[recipe]['epochs']:>5} epochs in {args.minutes:g} min   "
-            f"SWD x1e3 {results[recipe]['swd']:.2f}",
+            f"{recipe:<14} {results[recipe]['epochs']:>5} epochs ({results[recipe]['steps']} steps, "
+            f"{results[recipe]['images_seen']} images) in {args.minutes:g} min   SWD x1e3 {results[recipe]['swd']:.2f}",
             flush=True,
         )
     ratio = results["seed-celeb32"]["swd"] / results["ganflow"]["swd"]
@@ -102,10 +129,14 @@ def main() -> None:
             {
                 "minutes": args.minutes,
                 "source": args.source,
+                "crop": args.crop,
+                "hardware": hardware(),
                 "ganflow_swd": round(results["ganflow"]["swd"], 3),
                 "seed_celeb32_swd": round(results["seed-celeb32"]["swd"], 3),
                 "ganflow_epochs": results["ganflow"]["epochs"],
                 "seed_celeb32_epochs": results["seed-celeb32"]["epochs"],
+                "ganflow_steps": results["ganflow"]["steps"],
+                "seed_celeb32_steps": results["seed-celeb32"]["steps"],
                 "ratio": round(ratio, 3),
             }
         )

@@ -228,6 +228,11 @@ class RunParams(BaseModel):
     lr_decay_d: float | None = tunable(
         0.0, ge=0, description="Keras 2's optimizer decay for D: its rate is lr-d / (1 + x * updates); 0: constant."
     )
+    sampling: Literal["permutation", "replacement"] | None = tunable(
+        "permutation",
+        description="How an epoch draws its batches: permutation (N // batch batches of one shuffle, each image "
+        "once) or replacement (round(N / batch) batches drawn at random with replacement, as the Keras seeds).",
+    )
     seed: int = Field(0, ge=0, le=2**31 - 1, description="Seed for weights, shuffling and latents.")
     run_dir: Path | None = Field(
         None, description="Where this run's outputs go. Default: runs/<source>-<size>px-c<channels>-<settings hash>."

@@ -66,10 +66,6 @@ ONE_PASS = (
     "ganflow makes the fake batch once per step in training mode and uses it for both updates; the seed "
     "generated D's fakes with `predict` (BatchNorm in inference mode) and drew fresh noise for G's update"
 )
-PERMUTATION_EPOCH = (
-    "ganflow's epoch is N // batch steps over a fresh permutation (without replacement), a pure function of "
-    "(seed, epoch) so a resumed run skips exactly the batches it trained; the same number of images per epoch"
-)
 
 
 RECIPES: dict[str, Recipe] = {
@@ -212,6 +208,11 @@ RECIPES: dict[str, Recipe] = {
                 ),
                 Row("ema", 0.0, "the seed kept no moving average"),
                 Row(
+                    "sampling",
+                    "replacement",
+                    "Keras-GAN: `idx = np.random.randint(0, X_train.shape[0], half_batch)`; `imgs = X_train[idx]`",
+                ),
+                Row(
                     None,
                     "2,900 'epochs' = 2,900 batches",
                     f"README: 'I ran for a total of 2,900 times'; Keras-GAN {KG_DC}: each `for epoch in range(epochs)` trains one random batch",
@@ -270,6 +271,11 @@ RECIPES: dict[str, Recipe] = {
                     "D saw `half_batch` (16) real and 16 fake images in two calls; ganflow's D sees 32 + 32 in one",
                 ),
                 Row("ema", 0.0, "the seed kept no moving average"),
+                Row(
+                    "sampling",
+                    "replacement",
+                    "Keras-GAN: `idx = np.random.randint(0, X_train.shape[0], half_batch)`; `imgs = X_train[idx]`",
+                ),
                 Row(
                     None,
                     "one 'epoch' = one batch",
@@ -417,10 +423,9 @@ RECIPES: dict[str, Recipe] = {
                 Row("d_pretrain_steps", 0, f"{HC}: `pretrain=False`; README: 'No pre-training of discriminator'"),
                 Row("ema", 0.0, "the seed kept no moving average"),
                 Row(
-                    None,
-                    "round(N / batch) steps, real batches drawn with replacement",
-                    f"{HC}: `batch_per_epoch = int(round(X.shape[0]/batch_size))`; `X[np.random.randint(0,X.shape[0], size=batch_size), :, :, :]`",
-                    PERMUTATION_EPOCH,
+                    "sampling",
+                    "replacement",
+                    f"{HC}: `batch_per_epoch = int(round(X.shape[0]/batch_size))`; `images_real = X[np.random.randint(0,X.shape[0], size=batch_size), :, :, :]`",
                 ),
                 Row(
                     None,

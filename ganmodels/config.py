@@ -17,6 +17,7 @@ AUGMENTS = ("color", "translation", "cutout")
 DCGAN64_SIZES = (32, 64)
 OUTPUTS = ("tanh", "sigmoid")  # G's last activation, and so the range images are scaled to: [-1, 1] or [0, 1]
 LABEL_CONVENTIONS = ("real1", "real0")  # which target D learns for real images; real0 is the flipped one
+SAMPLINGS = ("permutation", "replacement")  # how an epoch draws its batches (ganmodels/data.py)
 
 
 @dataclass(frozen=True)
@@ -69,6 +70,7 @@ class GanConfig:
     clipvalue: float | None = None  # clip every gradient element to [-c, c] before the optimizer (Keras' clipvalue)
     lr_decay_g: float = 0.0  # Keras 2's `decay`: the rate is lr / (1 + decay * iterations)
     lr_decay_d: float = 0.0
+    sampling: str = "permutation"  # "replacement": round(N / batch) batches drawn with replacement per epoch
 
     def __post_init__(self) -> None:
         if isinstance(self.diffaugment, list | str):
@@ -85,6 +87,7 @@ class GanConfig:
             "latent_dist": LATENT_DISTS,
             "output": OUTPUTS,
             "labels": LABEL_CONVENTIONS,
+            "sampling": SAMPLINGS,
         }
         if self.size not in SIZES:
             yield f"size must be one of {SIZES}, not {self.size}"
@@ -159,7 +162,7 @@ class GanConfig:
 
 # Fields added after run folders were first named from the config (issue 15): left out of `identity` at
 # their defaults, so an older run's folder name and fingerprint stay the same.
-LATER_FIELDS = ("output", "labels", "clipvalue", "lr_decay_g", "lr_decay_d")
+LATER_FIELDS = ("output", "labels", "clipvalue", "lr_decay_g", "lr_decay_d", "sampling")
 
 # What the checkpoint's variables depend on. Everything else (dropout, alpha, momentum, learning rates,
 # loss, tricks, EMA on or off) can change between a run and its resume.

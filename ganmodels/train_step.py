@@ -52,7 +52,7 @@ def to_uint8(images, output: str = "tanh") -> np.ndarray:
 
 
 def output_of(generator: keras.Model) -> str:
-    """"sigmoid" when the generator's last layer is a sigmoid, else "tanh": a saved generator says its range."""
+    """ "sigmoid" when the generator's last layer is a sigmoid, else "tanh": a saved generator says its range."""
     activation = getattr(generator.layers[-1], "activation", None)
     return "sigmoid" if getattr(activation, "__name__", "") == "sigmoid" else "tanh"
 

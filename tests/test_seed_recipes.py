@@ -105,8 +105,8 @@ def test_seed_ganhacks_has_two_convolutional_layers_in_each_net():
 def test_flipped_soft_labels_are_the_ganhacks_ranges_and_g_aims_at_zero():
     cfg = GanConfig(labels="real0", label_noise=0.1)
     real, fake = (np.asarray(t) for t in d_labels(cfg, Rows.whole(4096), tf.constant([1, 2], tf.int64)))
-    assert 0.0 <= real.min() and real.max() <= 0.1 and real.std() > 0.02  # U[0.0, 0.1]
-    assert 0.9 <= fake.min() and fake.max() <= 1.0 and fake.std() > 0.02  # U[0.9, 1.0]
+    assert real.min() >= 0.0 and real.max() <= 0.1 and real.std() > 0.02  # U[0.0, 0.1]
+    assert fake.min() >= 0.9 and fake.max() <= 1.0 and fake.std() > 0.02  # U[0.9, 1.0]
     logits = tf.constant([[3.0], [-2.0]])
     flipped = float(generator_loss("bce", logits, "real0"))
     assert flipped == pytest.approx(float(generator_loss("bce", -logits)), rel=1e-6)
@@ -151,7 +151,7 @@ def test_rmsprop_clips_each_gradient_and_decays_as_keras_2():
 
 
 def test_older_configs_load_and_name_the_same_run():
-    new = ("output", "labels", "clipvalue", "lr_decay_g", "lr_decay_d")
+    new = ("output", "labels", "clipvalue", "lr_decay_g", "lr_decay_d", "sampling")
     old = {k: v for k, v in GanConfig().to_dict().items() if k not in new}  # a config.json from before them
     assert GanConfig.from_dict(old) == GanConfig()
     assert GanConfig().identity() == old  # so the run folder's name and the fingerprint stay the same
@@ -159,6 +159,22 @@ def test_older_configs_load_and_name_the_same_run():
 
 
 def test_the_recipes_page_is_rendered_from_the_recipes():
-    assert (ROOT / "docs" / "recipes.md").read_text() == render_markdown(), "run: python -m flows.recipes > docs/recipes.md"
+    page = (ROOT / "docs" / "recipes.md").read_text()
+    assert page == render_markdown(), "rerender it: python -m flows.recipes > docs/recipes.md"
     for recipe in RECIPES.values():
         assert all(row.source for row in recipe.rows), recipe.name
+
+
+def test_replacement_sampling_draws_round_n_over_batch_batches_like_the_keras_seeds():
+    from ganmodels.data import epoch_batch_indices, steps_per_epoch
+
+    assert steps_per_epoch(100, 16, "replacement") == 6 == round(100 / 16)  # main.py: int(round(N/batch_size))
+    assert steps_per_epoch(100, 16) == 6 and steps_per_epoch(90, 16, "replacement") == 6
+    assert steps_per_epoch(104, 16, "replacement") == 6 and steps_per_epoch(104, 16) == 6
+    assert steps_per_epoch(120, 16, "replacement") == 8 and steps_per_epoch(120, 16) == 7
+    drawn = epoch_batch_indices(10, 8, seed=3, epoch=2, sampling="replacement")
+    assert drawn.shape == (1, 8) and drawn.max() < 10
+    np.testing.assert_array_equal(drawn, epoch_batch_indices(10, 8, seed=3, epoch=2, sampling="replacement"))
+    many = epoch_batch_indices(50, 50, seed=0, epoch=1, sampling="replacement")
+    assert len(np.unique(many)) < 50  # with replacement: some images twice, some not at all
+    assert RunParams(recipe="seed-celeb32").gan_config().sampling == "replacement"

@@ -166,7 +166,7 @@ def train_gan(data: PreprocessedData, config: GanConfig, options: TrainOptions, 
     rows = [r for r in read_metrics(metrics_path) if int(r["epoch"]) <= start_epoch]
     quality = QualityMonitor(run_dir, images, state.checkpoint, options.eval_every, config.latent_dist)
     fixed_z = state.fixed_latents(GRID_SAMPLES)
-    per_epoch = steps_per_epoch(len(images), config.batch_size)
+    per_epoch = steps_per_epoch(len(images), config.batch_size, config.sampling)
     cadence = CheckpointCadence(options.checkpoint_every)
     throttled = Throttled(log)
     steps_run = 0
@@ -183,7 +183,7 @@ def train_gan(data: PreprocessedData, config: GanConfig, options: TrainOptions, 
         for epoch in range(start_epoch + 1, epochs + 1):
             t0 = time.perf_counter()
             batches = epoch_dataset(
-                images, config.batch_size, config.seed, epoch, skip if epoch == start_epoch + 1 else 0
+                images, config.batch_size, config.seed, epoch, skip if epoch == start_epoch + 1 else 0, config.sampling
             )
             for batch in distribute(batches):
                 losses = state.train_batch(batch)
