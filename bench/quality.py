@@ -11,6 +11,7 @@ one JSON object. Rerunning with the same --out reuses the runs that finished.
 import argparse
 import json
 import os
+import platform
 import subprocess
 import sys
 from pathlib import Path
@@ -34,15 +35,30 @@ def compare_recipes(
     return json.loads((out / "sweep.json").read_text())
 
 
+def hardware() -> str:
+    """The CPU model and core count, for the record beside the numbers."""
+    model = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return f"{model}, {len(os.sched_getaffinity(0))} cores usable"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--minutes", type=float, default=10.0, help="training budget of every run")
     parser.add_argument("--seeds", default="0,1,2", help="seeds per recipe, comma-separated")
     parser.add_argument("--source", default="sample")
+    parser.add_argument("--crop", default="center", help="one crop for every recipe, so all learn from one array")
     parser.add_argument("--out", type=Path, default=ROOT / "bench-out" / "quality")
     args = parser.parse_args()
     seeds = tuple(int(s) for s in args.seeds.split(","))
-    report = compare_recipes(RECIPES, seeds, args.minutes, args.source, args.out.resolve())
+    print(f"hardware: {hardware()}", flush=True)
+    report = compare_recipes(RECIPES, seeds, args.minutes, args.source, args.out.resolve(), "--crop", args.crop)
 
     by_recipe = {row["configuration"].removeprefix("recipe="): row for row in report["ranking"]}
     for recipe in RECIPES:

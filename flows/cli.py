@@ -12,7 +12,7 @@ from pydantic import BaseModel, ValidationError
 from pydantic.fields import FieldInfo
 
 from flows.params import RunParams, resolve_options, tunable_names
-from flows.recipes import DEFAULT_RECIPE, RECIPES
+from flows.recipes import DEFAULT_RECIPE, RECIPES, render_text
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
@@ -340,18 +340,21 @@ def retry(flow_run) -> None:
 
 
 @cli.command()
-def recipes() -> None:
-    """List the presets that --recipe names, with the options each sets.
+@click.argument("name", required=False, type=click.Choice(list(RECIPES)))
+def recipes(name: str | None) -> None:
+    """List the presets that --recipe names: each option it sets, where in the seed project the value
+    comes from, and where ganflow differs and why (docs/recipes.md holds the same tables).
 
-    Any option given on the command line beats the recipe's value, e.g.
+    Give a NAME to show one. Any option given on the command line beats the recipe's value, e.g.
     `ganflow run --recipe seed-jhayes14 --epochs 50 --size 32`.
     """
     for recipe in RECIPES.values():
+        if name not in (None, recipe.name):
+            continue
         default = " (default)" if recipe.name == DEFAULT_RECIPE else ""
         click.echo(f"{recipe.name}{default}: {recipe.summary}")
-        click.echo(f"    source: {recipe.source}")
-        settings = " ".join(f"--{k.replace('_', '-')} {v}" for k, v in recipe.settings.items())
-        click.echo(f"    sets: {settings or 'nothing: every option at its default'}")
+        for line in render_text(recipe):
+            click.echo(line)
         click.echo("")
 
 

@@ -117,10 +117,12 @@ class RunParams(BaseModel):
         "a scheduled run with a fixed --run-dir then continues training every time it runs.",
     )
     batch_size: int | None = tunable(16, ge=1, le=8192, description="Images per training step.")
-    arch: Literal["dcgan", "dcgan64", "convdense", "mlp"] | None = tunable(
+    arch: Literal["dcgan", "dcgan64", "convdense", "mlp", "celeb32", "gan-mlp", "numpy-mlp"] | None = tunable(
         "dcgan",
         description="Network pair: dcgan (TF tutorial DCGAN), dcgan64 (jhayes14's 64/32 px DCGAN, no BatchNorm "
-        "in D), convdense (conv then dense layers on image-shaped noise), mlp (two-layer MLP GAN).",
+        "in D), convdense (conv then dense layers on image-shaped noise), mlp (two-layer MLP GAN), celeb32 "
+        "(the 32 px celebrity seed's DCGAN), gan-mlp (Keras-GAN's non-convolutional GAN, 3 hidden layers in G), "
+        "numpy-mlp (the numpy MLP seed: LeakyReLU G, ReLU D).",
     )
     g_filters: int | None = tunable(
         64, ge=1, le=4096, description="dcgan/dcgan64: filters of G's last hidden layer (doubling towards the input)."
@@ -207,6 +209,31 @@ class RunParams(BaseModel):
         "none",
         description="DiffAugment policies for D's real and fake images, comma-separated: color, translation, "
         "cutout (e.g. translation,cutout); 'none' turns it off. Helps small data sets most.",
+    )
+    # What the seed projects fixed beyond the options above (see docs/recipes.md).
+    output: Literal["tanh", "sigmoid"] | None = tunable(
+        "tanh",
+        description="G's last activation, and so the range images are scaled to: tanh on [-1, 1], or sigmoid "
+        "on [0, 1] (x / 255, as the 32 px celebrity and numpy MLP seeds). Samples, GIF and metrics follow it.",
+    )
+    labels: Literal["real1", "real0"] | None = tunable(
+        "real1",
+        description="bce/lsgan: D's label convention: real1 (real 1, fake 0), or real0, flipped (real 0, fake 1, "
+        "G aiming at 0) as the GAN-hacks seed; --label-noise then draws real from [0, x] and fake from [1 - x, 1].",
+    )
+    clipvalue: float | None = tunable(
+        0.0, ge=0, description="Clip every gradient element to [-x, x] in both optimizers (Keras' clipvalue); 0: off."
+    )
+    lr_decay_g: float | None = tunable(
+        0.0, ge=0, description="Keras 2's optimizer decay for G: its rate is lr-g / (1 + x * updates); 0: constant."
+    )
+    lr_decay_d: float | None = tunable(
+        0.0, ge=0, description="Keras 2's optimizer decay for D: its rate is lr-d / (1 + x * updates); 0: constant."
+    )
+    sampling: Literal["permutation", "replacement"] | None = tunable(
+        "permutation",
+        description="How an epoch draws its batches: permutation (N // batch batches of one shuffle, each image "
+        "once) or replacement (round(N / batch) batches drawn at random with replacement, as the Keras seeds).",
     )
     seed: int = Field(0, ge=0, le=2**31 - 1, description="Seed for weights, shuffling and latents.")
     run_dir: Path | None = Field(
@@ -347,6 +374,7 @@ class RunParams(BaseModel):
                 "balance_margin": self.balance_margin if self.balance_max_steps else None,
                 "ema": self.ema or None,
                 "diffaugment": parse_augment(self.diffaugment),
+                "clipvalue": self.clipvalue or None,
             }
         )
 
@@ -362,7 +390,7 @@ class RunParams(BaseModel):
         """Same data and model settings give the same folder, so a rerun with more epochs continues it."""
         source = parse_source(self.source)
         data = {"crop": self.crop, "dedupe": self.dedupe, "min_side": self.min_side, "max_pixels": self.max_pixels}
-        identity = {"source": [source.kind, source.location], **data, **self.gan_config().to_dict()}
+        identity = {"source": [source.kind, source.location], **data, **self.gan_config().identity()}
         digest = hashlib.sha256(json.dumps(identity, sort_keys=True).encode()).hexdigest()[:8]
         return f"{source.name}-{self.size}px-c{self.channels}-{digest}"
 

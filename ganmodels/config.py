@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 SIZES = (28, 32, 64)
 CHANNELS = (1, 3)
-ARCHS = ("dcgan", "dcgan64", "convdense", "mlp")
+ARCHS = ("dcgan", "dcgan64", "convdense", "mlp", "celeb32", "gan-mlp", "numpy-mlp")
 LOSSES = ("bce", "lsgan", "hinge", "wgan-gp")
 LABELLED_LOSSES = ("bce", "lsgan")  # the losses with real/fake targets that label tricks can change
 OPTIMIZERS = ("adam", "rmsprop")
@@ -15,6 +15,9 @@ NOISE_SHAPES = ("vector", "image")
 LATENT_DISTS = ("normal", "uniform")
 AUGMENTS = ("color", "translation", "cutout")
 DCGAN64_SIZES = (32, 64)
+OUTPUTS = ("tanh", "sigmoid")  # G's last activation, and so the range images are scaled to: [-1, 1] or [0, 1]
+LABEL_CONVENTIONS = ("real1", "real0")  # which target D learns for real images; real0 is the flipped one
+SAMPLINGS = ("permutation", "replacement")  # how an epoch draws its batches (ganmodels/data.py)
 
 
 @dataclass(frozen=True)
@@ -61,6 +64,13 @@ class GanConfig:
     balance_max_steps: int = 5
     ema: float | None = None  # decay of the generator's moving average; None: off
     diffaugment: tuple[str, ...] = ()
+    # What the seed projects fixed beyond the above (issue 15). Each default keeps an older config's meaning.
+    output: str = "tanh"  # "sigmoid": G ends in a sigmoid and real images are scaled to [0, 1]
+    labels: str = "real1"  # "real0": the flipped convention, real images 0 and fakes 1 (G aims at 0)
+    clipvalue: float | None = None  # clip every gradient element to [-c, c] before the optimizer (Keras' clipvalue)
+    lr_decay_g: float = 0.0  # Keras 2's `decay`: the rate is lr / (1 + decay * iterations)
+    lr_decay_d: float = 0.0
+    sampling: str = "permutation"  # "replacement": round(N / batch) batches drawn with replacement per epoch
 
     def __post_init__(self) -> None:
         if isinstance(self.diffaugment, list | str):
@@ -75,6 +85,9 @@ class GanConfig:
             "optimizer": OPTIMIZERS,
             "noise_shape": NOISE_SHAPES,
             "latent_dist": LATENT_DISTS,
+            "output": OUTPUTS,
+            "labels": LABEL_CONVENTIONS,
+            "sampling": SAMPLINGS,
         }
         if self.size not in SIZES:
             yield f"size must be one of {SIZES}, not {self.size}"
@@ -100,6 +113,14 @@ class GanConfig:
             )
         if self.loss == "wgan-gp" and self.d_batchnorm:
             yield "--loss wgan-gp penalises each sample's gradient, which BatchNorm in D mixes; drop --d-batchnorm"
+        if self.labels != "real1" and self.loss not in LABELLED_LOSSES:
+            yield f"--labels {self.labels} changes D's targets, which --loss {self.loss} lacks; use bce or lsgan"
+        if self.arch == "celeb32" and self.size != 32:
+            yield f"--arch celeb32 is the 32 px celebrity DCGAN (8x8 upsampled twice); use --size 32, not {self.size}"
+        if self.clipvalue is not None and self.clipvalue <= 0:
+            yield "--clipvalue must be positive (leave it out for no clipping)"
+        if self.lr_decay_g < 0 or self.lr_decay_d < 0:
+            yield "--lr-decay-g and --lr-decay-d must be 0 or positive"
         if self.label_noise and self.label_noise >= self.label_smoothing:
             yield "--label-noise must stay below the real label (--label-smoothing), or real and fake targets meet"
 
@@ -125,14 +146,23 @@ class GanConfig:
             values.setdefault("lr_d", data["lr"])
         return cls(**values)
 
+    def identity(self) -> dict:
+        """Every field, less the later ones at their defaults: a config written before them names the same run."""
+        defaults = {f.name: f.default for f in dataclasses.fields(self)}
+        return {k: v for k, v in self.to_dict().items() if k not in LATER_FIELDS or v != defaults[k]}
+
     def fingerprint(self) -> str:
         """A short stable hash of every field: equal fingerprints follow the same trajectory."""
-        return _digest(self.to_dict())
+        return _digest(self.identity())
 
     def architecture(self) -> dict:
         """The fields that shape the weights: a checkpoint only loads into a config that matches them."""
         return {k: v for k, v in self.to_dict().items() if k in ARCHITECTURE_FIELDS}
 
+
+# Fields added after run folders were first named from the config (issue 15): left out of `identity` at
+# their defaults, so an older run's folder name and fingerprint stay the same.
+LATER_FIELDS = ("output", "labels", "clipvalue", "lr_decay_g", "lr_decay_d", "sampling")
 
 # What the checkpoint's variables depend on. Everything else (dropout, alpha, momentum, learning rates,
 # loss, tricks, EMA on or off) can change between a run and its resume.

@@ -26,7 +26,7 @@ def generator(cfg: GanConfig) -> keras.Model:
     x = layers.LeakyReLU(cfg.leaky_alpha)(batch_norm(cfg.bn_momentum)(x))
     x = seeds.dense(_units(1024, cfg.width), use_bias=False)(layers.Flatten()(x))
     x = layers.LeakyReLU(cfg.leaky_alpha)(batch_norm(cfg.bn_momentum)(x))
-    return keras.Model(noise, dense_to_image(seeds, cfg.size, cfg.channels, x), name="generator")
+    return keras.Model(noise, dense_to_image(seeds, cfg.size, cfg.channels, x, cfg.output), name="generator")
 
 
 def discriminator(cfg: GanConfig) -> keras.Model:

@@ -3,6 +3,10 @@
 The shuffle of each epoch is a pure function of (seed, epoch), so a run resumed in the middle of an
 epoch skips exactly the batches it had already trained on. Only the batches in flight are read into
 memory, and they stay uint8: scaling to [-1, 1] happens inside the train step.
+
+Two samplings: "permutation" (ganflow's: N // batch batches of one shuffle, each image once) and
+"replacement" (the Keras hobby loops': round(N / batch) batches, each drawn at random with replacement,
+`X[np.random.randint(0, N, size=batch)]`), both pure functions of (seed, epoch).
 """
 
 import numpy as np
@@ -15,9 +19,11 @@ def effective_batch_size(num_images: int, batch_size: int) -> int:
     return max(1, min(batch_size, num_images))
 
 
-def steps_per_epoch(num_images: int, batch_size: int) -> int:
-    """Whole batches only: the last partial batch is dropped, so the compiled step never retraces."""
-    return num_images // effective_batch_size(num_images, batch_size)
+def steps_per_epoch(num_images: int, batch_size: int, sampling: str = "permutation") -> int:
+    """Whole batches only: the last partial batch is dropped, so the compiled step never retraces.
+    Drawn with replacement, an epoch is round(N / batch) batches, as the seeds' `int(round(N / batch))`."""
+    bs = effective_batch_size(num_images, batch_size)
+    return max(1, round(num_images / bs)) if sampling == "replacement" else num_images // bs
 
 
 def epoch_permutation(num_images: int, seed: int, epoch: int) -> np.ndarray:
@@ -25,16 +31,22 @@ def epoch_permutation(num_images: int, seed: int, epoch: int) -> np.ndarray:
     return np.random.default_rng([seed, epoch]).permutation(num_images)
 
 
-def epoch_batch_indices(num_images: int, batch_size: int, seed: int, epoch: int) -> np.ndarray:
+def epoch_batch_indices(
+    num_images: int, batch_size: int, seed: int, epoch: int, sampling: str = "permutation"
+) -> np.ndarray:
     """(steps, batch) image indices of one epoch, in training order."""
     bs = effective_batch_size(num_images, batch_size)
-    steps = steps_per_epoch(num_images, batch_size)
+    steps = steps_per_epoch(num_images, batch_size, sampling)
+    if sampling == "replacement":
+        return np.random.default_rng([seed, epoch]).integers(0, num_images, (steps, bs))
     return epoch_permutation(num_images, seed, epoch)[: steps * bs].reshape(steps, bs)
 
 
-def epoch_dataset(images: np.ndarray, batch_size: int, seed: int, epoch: int, skip: int = 0) -> tf.data.Dataset:
+def epoch_dataset(
+    images: np.ndarray, batch_size: int, seed: int, epoch: int, skip: int = 0, sampling: str = "permutation"
+) -> tf.data.Dataset:
     """The uint8 batches of one epoch from `skip` on, gathered from `images` and prefetched."""
-    indices = epoch_batch_indices(len(images), batch_size, seed, epoch)[skip:]
+    indices = epoch_batch_indices(len(images), batch_size, seed, epoch, sampling)[skip:]
     shape = (indices.shape[1], *images.shape[1:])
 
     def gather(idx: np.ndarray) -> np.ndarray:

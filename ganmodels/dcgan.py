@@ -48,7 +48,7 @@ def generator(cfg: GanConfig) -> keras.Model:
         x = batch_norm(cfg.bn_momentum)(x)
         x = layers.LeakyReLU(cfg.leaky_alpha)(x)
     x = seeds.deconv(cfg.channels, 5)(x)
-    return keras.Model(z, image_out()(x), name="generator")
+    return keras.Model(z, image_out(cfg.output)(x), name="generator")
 
 
 def _discriminator(cfg: GanConfig, steps: int, batchnorm: bool) -> keras.Model:
@@ -88,7 +88,7 @@ def generator64(cfg: GanConfig) -> keras.Model:
         x = layers.ReLU()(x)
     x = layers.UpSampling2D()(x)
     x = seeds.conv(cfg.channels, 5)(x)
-    return keras.Model(z, image_out()(x), name="generator")
+    return keras.Model(z, image_out(cfg.output)(x), name="generator")
 
 
 def discriminator64(cfg: GanConfig) -> keras.Model:

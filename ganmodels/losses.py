@@ -7,7 +7,8 @@
   on points between real and fake images (Gulrajani et al. 2017).
 
 D's targets (bce and lsgan only) come from `d_labels`: one-sided smoothing, uniform jitter and
-random flips, drawn from a stateless seed so a resumed run draws the same labels.
+random flips, drawn from a stateless seed so a resumed run draws the same labels, and under the
+flipped convention (`labels` real0, the GAN-hacks seed's) mirrored: real near 0, fake near 1.
 """
 
 from ganmodels.config import GanConfig
@@ -37,6 +38,8 @@ def d_labels(config: GanConfig, rows: Rows, seed):
         flip_fake = rows.uniform((1,), seeds[3]) < config.flip_labels
         # A flipped real image gets a fake target, and a flipped fake image a real one.
         real, fake = tf.where(flip_real, fake, real), tf.where(flip_fake, real, fake)
+    if config.labels == "real0":  # the flipped convention: real 0 (+ jitter), fake 1 (- jitter)
+        real, fake = 1.0 - real, 1.0 - fake
     return real, fake
 
 
@@ -55,13 +58,14 @@ def discriminator_loss(loss: str, real_logits, fake_logits, real_labels=None, fa
     raise ValueError(f"unknown loss {loss!r}")
 
 
-def generator_loss(loss: str, fake_logits):
-    """G's loss on D's logits for its images."""
+def generator_loss(loss: str, fake_logits, labels: str = "real1"):
+    """G's loss on D's logits for its images; G aims at D's label for real images (0 under `real0`)."""
+    target = tf.zeros_like(fake_logits) if labels == "real0" else tf.ones_like(fake_logits)
     if loss == "bce":
         # G maximises log D(G(z)) rather than minimising log(1 - D(G(z))): strong gradients early on.
-        return _bce(tf.ones_like(fake_logits), fake_logits)
+        return _bce(target, fake_logits)
     if loss == "lsgan":
-        return _mse(tf.ones_like(fake_logits), fake_logits)
+        return _mse(target, fake_logits)
     if loss in ("hinge", "wgan-gp"):
         return -tf.reduce_mean(fake_logits)
     raise ValueError(f"unknown loss {loss!r}")

@@ -17,7 +17,7 @@ def generator(cfg: GanConfig) -> keras.Model:
     z = keras.Input(cfg.latent_shape, name="z")
     x = layers.Flatten()(z) if len(cfg.latent_shape) > 1 else z
     x = layers.LeakyReLU(cfg.leaky_alpha)(seeds.dense(cfg.hidden_units)(x))
-    return keras.Model(z, dense_to_image(seeds, cfg.size, cfg.channels, x), name="generator")
+    return keras.Model(z, dense_to_image(seeds, cfg.size, cfg.channels, x, cfg.output), name="generator")
 
 
 def discriminator(cfg: GanConfig) -> keras.Model:

@@ -1,13 +1,14 @@
 """The generator and discriminator of a config's architecture (`arch`), by name.
 
 Each architecture lives in its own module; all of them take (size, size, channels) images in
-[-1, 1], return one float32 logit from D and a float32 tanh image from G, and make every layer
+[-1, 1] (or [0, 1] with `output` sigmoid), return one float32 logit from D and a float32 image from G
+through tanh (or sigmoid), and make every layer
 through `ganmodels.blocks.Seeds`, so the initial weights depend on the run seed alone.
 """
 
 from collections.abc import Callable
 
-from ganmodels import convdense, dcgan, mlp
+from ganmodels import celeb32, convdense, dcgan, gan_mlp, mlp, numpy_mlp
 from ganmodels.config import GanConfig
 from ganmodels.tf import keras
 
@@ -18,6 +19,9 @@ ARCHITECTURES: dict[str, tuple[Builder, Builder]] = {
     "dcgan64": (dcgan.generator64, dcgan.discriminator64),
     "convdense": (convdense.generator, convdense.discriminator),
     "mlp": (mlp.generator, mlp.discriminator),
+    "celeb32": (celeb32.generator, celeb32.discriminator),
+    "gan-mlp": (gan_mlp.generator, gan_mlp.discriminator),
+    "numpy-mlp": (numpy_mlp.generator, numpy_mlp.discriminator),
 }
 
 

@@ -37,20 +37,34 @@ from ganmodels.streams import (
 from ganmodels.tf import keras, tf
 
 
-def scale_images(batch_uint8):
-    """uint8 [0, 255] to float32 [-1, 1], inside the graph so no float copy of the data set exists."""
+def scale_images(batch_uint8, output: str = "tanh"):
+    """uint8 [0, 255] to float32 in G's range: [-1, 1] for tanh, [0, 1] for sigmoid (x / 255, as the seeds
+    that used it), inside the graph so no float copy of the data set exists."""
+    if output == "sigmoid":
+        return tf.cast(batch_uint8, tf.float32) / 255.0
     return tf.cast(batch_uint8, tf.float32) / 127.5 - 1.0
 
 
-def to_uint8(images) -> np.ndarray:
-    """Generator output in [-1, 1] back to displayable uint8."""
-    return np.clip(np.rint((np.asarray(images, np.float32) + 1.0) * 127.5), 0, 255).astype(np.uint8)
+def to_uint8(images, output: str = "tanh") -> np.ndarray:
+    """Generator output in [-1, 1] (or [0, 1] for a sigmoid generator) back to displayable uint8."""
+    images = np.asarray(images, np.float32)
+    scaled = images * 255.0 if output == "sigmoid" else (images + 1.0) * 127.5
+    return np.clip(np.rint(scaled), 0, 255).astype(np.uint8)
 
 
-def build_optimizer(config: GanConfig, learning_rate: float) -> keras.optimizers.Optimizer:
+def output_of(generator: keras.Model) -> str:
+    """ "sigmoid" when the generator's last layer is a sigmoid, else "tanh": a saved generator says its range."""
+    activation = getattr(generator.layers[-1], "activation", None)
+    return "sigmoid" if getattr(activation, "__name__", "") == "sigmoid" else "tanh"
+
+
+def build_optimizer(config: GanConfig, learning_rate: float, decay: float = 0.0) -> keras.optimizers.Optimizer:
+    """Adam or RMSprop; `decay` is Keras 2's lr / (1 + decay * iterations), `clipvalue` clips each gradient."""
+    rate = keras.optimizers.schedules.InverseTimeDecay(learning_rate, 1, decay) if decay else learning_rate
+    clip = {"clipvalue": config.clipvalue} if config.clipvalue else {}
     if config.optimizer == "rmsprop":
-        return keras.optimizers.RMSprop(learning_rate)
-    return keras.optimizers.Adam(learning_rate, beta_1=config.beta1, beta_2=config.beta2)
+        return keras.optimizers.RMSprop(rate, **clip)
+    return keras.optimizers.Adam(rate, beta_1=config.beta1, beta_2=config.beta2, **clip)
 
 
 @dataclass
@@ -74,8 +88,8 @@ class GanModels:
             g, d = build_generator(config), build_discriminator(config)
             # Built from the same seeds, so it starts equal to G.
             ema = build_generator(config) if config.ema is not None else None
-            g_opt = build_optimizer(config, config.lr_g)
-            d_opt = build_optimizer(config, config.lr_d)
+            g_opt = build_optimizer(config, config.lr_g, config.lr_decay_g)
+            d_opt = build_optimizer(config, config.lr_d, config.lr_decay_d)
             # Build the slot variables now, so a checkpoint restores into them instead of deferring.
             g_opt.build(g.trainable_variables)
             d_opt.build(d.trainable_variables)
@@ -96,8 +110,10 @@ class GanModels:
             return refresh_sampler_stats(self.sampler, self.config)
 
     def generate(self, z) -> np.ndarray:
-        """Images in [-1, 1] for latents `z` from the sampling generator, in inference mode."""
-        return np.asarray(self.sampler(np.asarray(z, np.float32), training=False), np.float32)
+        """Images in [-1, 1] for latents `z` from the sampling generator, in inference mode
+        (a sigmoid generator's [0, 1] is mapped there, so every caller sees one range)."""
+        images = np.asarray(self.sampler(np.asarray(z, np.float32), training=False), np.float32)
+        return images * 2.0 - 1.0 if self.config.output == "sigmoid" else images
 
 
 class TrainStep:
@@ -132,7 +148,7 @@ class TrainStep:
                 seed = step_seed(cfg, step, pass_index, PENALTY)
                 d_loss += cfg.gp_weight * gradient_penalty(m.discriminator, real_seen, fake_seen, rows, seed)
             # Each replica's mean, scaled so the all-reduced SUM of gradients is the global mean.
-            d_loss, g_loss = d_loss / replicas, generator_loss(cfg.loss, fake_logits) / replicas
+            d_loss, g_loss = d_loss / replicas, generator_loss(cfg.loss, fake_logits, cfg.labels) / replicas
         if train_d:
             d_vars = m.discriminator.trainable_variables
             m.d_optimizer.apply_gradients(zip(d_tape.gradient(d_loss, d_vars), d_vars, strict=True))
@@ -143,7 +159,7 @@ class TrainStep:
 
     def _replica(self, batch_uint8, step, pass_index, train_d: bool, train_g: bool, critic_passes: int = 0):
         ctx = tf.distribute.get_replica_context()
-        real = scale_images(batch_uint8)
+        real = scale_images(batch_uint8, self.models.config.output)
         local = tf.shape(real)[0]
         rows = Rows(ctx.replica_id_in_sync_group * local, local, local * ctx.num_replicas_in_sync)
         for k in range(1, critic_passes + 1):

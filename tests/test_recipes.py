@@ -3,6 +3,7 @@
 import json
 
 import click
+import imageio
 import pytest
 from click.testing import CliRunner
 
@@ -53,7 +54,7 @@ def test_cli_passes_only_the_options_given():
     out = CliRunner().invoke(show, ["--recipe", "seed-mlp", "--size", "32", "--no-d-batchnorm"])
     assert out.exit_code == 0, out.output
     params = json.loads(out.output)
-    assert (params["arch"], params["size"], params["channels"], params["d_batchnorm"]) == ("mlp", 32, 1, False)
+    assert (params["arch"], params["size"], params["channels"], params["d_batchnorm"]) == ("numpy-mlp", 32, 1, False)
     assert RUN_DEFAULTS["batch_size"] == 16 and RUN_DEFAULTS["epochs"] == 300
 
 
@@ -63,6 +64,11 @@ def test_recipes_command_lists_every_recipe():
     for name, recipe in RECIPES.items():
         assert name in out.output and recipe.source in out.output
     assert "--arch dcgan64" in out.output and "--balance-margin 0.1" in out.output
+    one = CliRunner().invoke(cli, ["recipes", "seed-celeb32"])
+    assert one.exit_code == 0 and one.output.startswith("seed-celeb32:") and "seed-jhayes14" not in one.output
+    assert "`optimizer1 = RMSprop(lr=0.0008, clipvalue=1.0, decay=6e-8)`" in one.output  # the seed's line
+    assert "--clipvalue 1.0" in one.output and "ganflow differs:" in one.output
+    assert CliRunner().invoke(cli, ["recipes", "seed-nope"]).exit_code != 0
 
 
 # The smallest settings each recipe allows, so one epoch on the 100-face sample stays quick.
@@ -70,8 +76,10 @@ TINY = {
     "ganflow": {"g_filters": 8, "d_filters": 8},
     "seed-jhayes14": {"g_filters": 4, "d_filters": 4},
     "seed-celeba28": {"width": 0.0625},
+    "seed-celeba28-mlp": {"width": 0.0625},
     "seed-ganhacks": {"g_filters": 8, "d_filters": 8},
     "seed-celeb32": {"g_filters": 8, "d_filters": 8},
+    "celeb32-wgan-gp": {"g_filters": 8, "d_filters": 8},
     "seed-mlp": {"hidden_units": 32},
 }
 
@@ -91,9 +99,12 @@ def test_each_recipe_runs_an_epoch_on_the_sample(prefect_server, sample_data, tm
     summary = json.loads((tmp_path / "run" / "summary.json").read_text())
     assert summary["params"]["recipe"] == recipe
     for name, value in RECIPES[recipe].settings.items():
-        if name not in TINY[recipe]:
+        if name not in TINY[recipe] and name != "epochs":
             assert summary["params"][name] == value, name
     assert summary["dataset"]["count"] == 100
     assert (tmp_path / "run" / "generator.keras").exists()
+    grid = imageio.v3.imread(tmp_path / "run" / "samples" / "epoch_0001.png")
+    assert grid.std() > 1.0  # the grid shows G's images in its own range (a sigmoid G's [0, 1] too)
+    assert (tmp_path / "run" / "progress.gif").exists()
     header, row = (tmp_path / "run" / "metrics.csv").read_text().splitlines()
     assert header.split(",")[4:6] == ["d_extra", "g_extra"] and row.startswith("1,")

@@ -10,7 +10,7 @@ import numpy as np
 
 from ganmodels.latents import latent_walk, sample_latents
 from ganmodels.tf import keras
-from ganmodels.train_step import to_uint8
+from ganmodels.train_step import output_of, to_uint8
 from tasks.errors import UserError
 from tasks.report.render import image_grid, write_gif, write_png
 from tasks.train.checkpoints import generator_from_checkpoint
@@ -62,8 +62,11 @@ def load_model_file(path: Path, option: str):
 
 
 def images_from(generator, z: np.ndarray, batch: int = 256) -> np.ndarray:
-    """uint8 images for the latent vectors `z`, in batches that keep memory small."""
-    return np.concatenate([to_uint8(generator(z[i : i + batch], training=False)) for i in range(0, len(z), batch)])
+    """uint8 images for the latent vectors `z`, in batches that keep memory small, from G's own range."""
+    output = output_of(generator)
+    return np.concatenate(
+        [to_uint8(generator(z[i : i + batch], training=False), output) for i in range(0, len(z), batch)]
+    )
 
 
 def latent_shape(generator) -> tuple[int, ...]:

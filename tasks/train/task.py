@@ -57,7 +57,7 @@ class TrainingLoop:
 
     def __init__(self, state: TrainingState, images: np.ndarray, epochs: int, callbacks: list[cb.Callback]):
         self.state, self.images, self.epochs, self.callbacks = state, images, epochs, callbacks
-        self.per_epoch = steps_per_epoch(len(images), state.config.batch_size)
+        self.per_epoch = steps_per_epoch(len(images), state.config.batch_size, state.config.sampling)
         self.start_epoch, self.skip = int(state.epoch.numpy()), int(state.batch_in_epoch.numpy())
         self.epoch, self.steps_run = self.start_epoch, 0
         self.stopped = EPOCHS_DONE  # a callback's `stop(reason)` ends training at the next step boundary
@@ -87,7 +87,7 @@ class TrainingLoop:
             for epoch in range(self.start_epoch + 1, self.epochs + 1):
                 self.epoch = epoch
                 skip = self.skip if epoch == self.start_epoch + 1 else 0
-                for batch in distribute(epoch_dataset(self.images, cfg.batch_size, cfg.seed, epoch, skip)):
+                for batch in distribute(epoch_dataset(self.images, cfg.batch_size, cfg.seed, epoch, skip, cfg.sampling)):
                     losses = self.state.train_batch(batch)
                     self.steps_run += 1
                     self.bar.update(job, advance=1, description=f"train epoch {epoch}/{self.epochs}", **losses)

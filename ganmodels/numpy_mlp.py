@@ -1,0 +1,28 @@
+"""`numpy-mlp`, the numpy MLP GAN of github.com/hideyukiinada/ml (examples/neural_network_mnist_gan_example).
+
+G: 100 -> `hidden_units` LeakyReLU -> one unit per pixel through the output activation (the seed's sigmoid,
+on images in [0, 1]), weights drawn from N(0, 0.02) as the seed's `wparam(init_type=NORMAL, stddev=0.02)`.
+D: the flattened image -> `hidden_units` ReLU -> one logit (the seed's sigmoid unit, folded into the loss).
+No Dropout (`dropout` does not apply). At 28x28x1 and 512 units: 453,904 parameters in G, 402,433 in D.
+"""
+
+from ganmodels.blocks import Seeds, dense_to_image, logit
+from ganmodels.config import GanConfig
+from ganmodels.tf import keras
+
+layers = keras.layers
+
+
+def generator(cfg: GanConfig) -> keras.Model:
+    seeds = Seeds(cfg.seed, "normal_0.02")
+    z = keras.Input(cfg.latent_shape, name="z")
+    x = layers.Flatten()(z) if len(cfg.latent_shape) > 1 else z
+    x = layers.LeakyReLU(cfg.leaky_alpha)(seeds.dense(cfg.hidden_units)(x))
+    return keras.Model(z, dense_to_image(seeds, cfg.size, cfg.channels, x, cfg.output), name="generator")
+
+
+def discriminator(cfg: GanConfig) -> keras.Model:
+    seeds = Seeds(cfg.seed + 1)
+    image = keras.Input((cfg.size, cfg.size, cfg.channels), name="image")
+    x = layers.ReLU()(seeds.dense(cfg.hidden_units)(layers.Flatten()(image)))
+    return keras.Model(image, logit(seeds)(x), name="discriminator")
