@@ -2,16 +2,19 @@
 
 All three train the same DCGAN (ganmodels.networks) on the same random uint8 data, one after another in
 this process, with TensorFlow's threads pinned once for all of them. Each reports images/s as the median
-of timed windows after a warm-up. ganflow's trainer runs with the runtime it would pick on this machine
-(mixed bfloat16 where the CPU has AMX/AVX512-BF16); its float32 and XLA variants are printed too.
+of timed windows after a warm-up. All three run under the same precision: the one ganflow would pick on
+this machine (mixed bfloat16 where the CPU has AMX/AVX512-BF16, else float32), or `--precision`. So the
+ratios compare the loops, not the number formats; ganflow's float32 and XLA variants are printed too.
 
-The last line is one JSON object: ours_per_s, classic_per_s, fit_per_s, vs_classic, vs_fit, gemm_share.
+The last line is one JSON object: ours_per_s, classic_per_s, fit_per_s, vs_classic, vs_fit, gemm_share,
+precision, threads and the CPU model.
 
-    python bench/train_step.py [--size 32] [--batch 64] [--windows 5] [--steps 10]
+    python bench/train_step.py [--size 32] [--batch 64] [--windows 5] [--steps 10] [--precision auto|fp32|bf16]
 """
 
 import argparse
 import json
+import platform
 import statistics
 import sys
 import time
@@ -24,7 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from ganmodels.config import GanConfig  # noqa: E402
 from ganmodels.data import epoch_dataset  # noqa: E402
 from ganmodels.networks import build_discriminator, build_generator  # noqa: E402
-from ganmodels.runtime import Runtime, apply_runtime, dtype_policy, resolve_runtime  # noqa: E402
+from ganmodels.runtime import PRECISIONS, Runtime, apply_runtime, dtype_policy, resolve_runtime  # noqa: E402
 from ganmodels.state import TrainingState  # noqa: E402
 from ganmodels.tf import keras, tf  # noqa: E402
 
@@ -161,26 +164,40 @@ def gemm_flops_per_s(dtype, n: int = 4096, reps: int = 5) -> float:
     return 2 * n**3 * reps / (time.perf_counter() - start)
 
 
+def cpu_model() -> str:
+    """The CPU's model name, so a printed figure says what it was measured on."""
+    try:
+        with open("/proc/cpuinfo") as f:
+            names = [line.split(":", 1)[1].strip() for line in f if line.startswith("model name")]
+    except OSError:
+        names = []
+    return names[0] if names else platform.processor() or "unknown CPU"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--size", type=int, default=32)
     parser.add_argument("--batch", type=int, default=64)
     parser.add_argument("--windows", type=int, default=5)
     parser.add_argument("--steps", type=int, default=10)
+    parser.add_argument(
+        "--precision", choices=PRECISIONS, default="auto", help="of all three loops; auto: what ganflow picks here"
+    )
     args = parser.parse_args()
 
-    runtime = resolve_runtime()
+    runtime = resolve_runtime(precision=args.precision)
     apply_runtime(runtime)
     tf.random.set_seed(0)  # stateful random ops need a seed once op determinism is on
     cfg = GanConfig(size=args.size, channels=3, batch_size=args.batch)
     rng = np.random.default_rng(0)
     data = rng.integers(0, 256, (args.batch * 16, args.size, args.size, 3), dtype=np.uint8)
     print(
-        f"{args.size} px, batch {args.batch}, {runtime.threads} threads, ours: {runtime.precision}, jit {runtime.jit}"
+        f"{cpu_model()}; {args.size} px, batch {args.batch}, {runtime.threads} threads, "
+        f"all three in {runtime.precision}, jit {runtime.jit}"
     )
 
     results = {}
-    with dtype_policy("float32"):
+    with dtype_policy(runtime.policy()):  # the same number format as ganflow's trainer: like with like
         results["classic"] = args.batch / timed_windows(classic_loop(cfg, data, rng), args.windows, args.steps)
         print(f"(a) classic train_on_batch loop: {results['classic']:8.0f} img/s", flush=True)
         results["fit"] = args.batch / fit_seconds_per_step(cfg, data, args.windows, args.steps)
@@ -213,6 +230,7 @@ def main() -> None:
         "ours_jit_per_s": round(results["ours_jit"], 1),
         "precision": runtime.precision,
         "threads": runtime.threads,
+        "cpu": cpu_model(),
     }
     print(json.dumps(summary))
 
