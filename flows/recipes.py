@@ -2,7 +2,7 @@
 
 A recipe only sets option values; any option given explicitly beats it (flows/params.py resolves
 them: given value, else the recipe's, else the option's fallback). `ganflow recipes` lists them,
-and the README says where each choice comes from.
+and docs/recipes.md says where each choice comes from.
 """
 
 from dataclasses import dataclass, field
@@ -26,7 +26,7 @@ RECIPES: dict[str, Recipe] = {
         Recipe(
             "ganflow",
             "the default: the TensorFlow tutorial's DCGAN with an EMA generator, best on small face sets on CPU",
-            "ganflow's own comparison on the built-in sample (README, 'Recipes')",
+            "ganflow's own comparison on the built-in sample (docs/models.md)",
             {"ema": 0.999},
         ),
         Recipe(

@@ -16,7 +16,13 @@ DOCS = ROOT / "docs"
 README_MAX_LINES = 250
 # Words that only the people who built ganflow would understand, or remarks about their machines.
 INTERNAL = re.compile(r"\bthe seeds\b|\bseeds'|\bseed (project|repo)|\btarget \d|\(target\b|at hand|lent GPU", re.I)
-LINK = re.compile(r"\]\((?!https?://|mailto:|#)([^)#\s]+)(#[^)\s]*)?\)")
+LINK = re.compile(r"\]\((?!https?://|mailto:)([^)#\s]*)(?:#([^)\s]*))?\)")
+
+
+def _anchors(page: Path) -> set[str]:
+    """The anchors GitHub gives a page's headings: lower case, punctuation dropped, spaces to dashes."""
+    headings = re.findall(r"^#+ (.+)$", page.read_text(), re.M)
+    return {re.sub(r"[^\w\- ]", "", h.strip().lower()).replace(" ", "-") for h in headings}
 
 
 def _user_pages() -> list[Path]:
@@ -43,11 +49,15 @@ def test_readme_is_a_short_front_door():
 
 
 def test_every_relative_link_in_the_user_pages_exists():
+    """Every link to a file of the repository, and to a heading of it, leads somewhere."""
     missing = []
     for page in _user_pages():
         for match in LINK.finditer(page.read_text()):
-            if not (page.parent / match[1]).exists():
+            target = (page.parent / match[1]) if match[1] else page
+            if not target.exists():
                 missing.append(f"{page.relative_to(ROOT)}: {match[1]}")
+            elif match[2] and target.suffix == ".md" and match[2] not in _anchors(target):
+                missing.append(f"{page.relative_to(ROOT)}: {match[1]}#{match[2]}")
     assert not missing, missing
 
 
