@@ -2,16 +2,24 @@
 
 All three train the same DCGAN (ganmodels.networks) on the same random uint8 data, one after another in
 this process, with TensorFlow's threads pinned once for all of them. Each reports images/s as the median
-of timed windows after a warm-up. ganflow's trainer runs with the runtime it would pick on this machine
-(mixed bfloat16 where the CPU has AMX/AVX512-BF16); its float32 and XLA variants are printed too.
+of timed windows after a warm-up; the windows of the three loops are interleaved, so load from other
+jobs on the machine falls on all of them alike. All three run under the same precision: the one ganflow would pick on
+this machine (mixed bfloat16 where the CPU has AMX/AVX512-BF16, else float32), or `--precision`. So the
+ratios compare the loops, not the number formats; ganflow's float32 and XLA variants are printed too.
 
-The last line is one JSON object: ours_per_s, classic_per_s, fit_per_s, vs_classic, vs_fit, gemm_share.
+Besides images per second (wall clock), each loop reports images per CPU-second of this process: on a
+machine shared with other jobs, wall-clock rates fall with the load while CPU cost hardly moves.
+
+The last line is one JSON object: ours_per_s, classic_per_s, fit_per_s, vs_classic, vs_fit (wall clock),
+per_cpu_s, cpu_vs_classic, cpu_vs_fit (CPU time), gemm_share, precision, threads and the CPU model.
 
     python bench/train_step.py [--size 32] [--batch 64] [--windows 5] [--steps 10]
+                               [--precision auto|fp32|bf16] [--no-jit]
 """
 
 import argparse
 import json
+import platform
 import statistics
 import sys
 import time
@@ -24,22 +32,38 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from ganmodels.config import GanConfig  # noqa: E402
 from ganmodels.data import epoch_dataset  # noqa: E402
 from ganmodels.networks import build_discriminator, build_generator  # noqa: E402
-from ganmodels.runtime import Runtime, apply_runtime, dtype_policy, resolve_runtime  # noqa: E402
+from ganmodels.runtime import PRECISIONS, Runtime, apply_runtime, dtype_policy, resolve_runtime  # noqa: E402
 from ganmodels.state import TrainingState  # noqa: E402
 from ganmodels.tf import keras, tf  # noqa: E402
 
 
-def timed_windows(step, windows: int, steps: int, warmup: int = 3) -> float:
-    """Median seconds per step over `windows` windows of `steps` steps, after `warmup` steps."""
+def window_timer(step, steps: int, warmup: int = 3):
+    """Warm `step` up, then return a function that times one window of `steps` steps: (wall, CPU) seconds
+    per step. CPU seconds count every thread of this process, so they say what a step costs even while
+    other jobs share the cores (wall time then grows, CPU time hardly)."""
     for _ in range(warmup):
         step()
-    times = []
-    for _ in range(windows):
-        start = time.perf_counter()
+
+    def window() -> tuple[float, float]:
+        start, cpu = time.perf_counter(), time.process_time()
         for _ in range(steps):
             step()
-        times.append((time.perf_counter() - start) / steps)
-    return statistics.median(times)
+        return (time.perf_counter() - start) / steps, (time.process_time() - cpu) / steps
+
+    return window
+
+
+def interleaved_medians(windows: dict, rounds: int) -> dict[str, tuple[float, float]]:
+    """Median (wall, CPU) seconds per step of each variant, one window of each in turn, `rounds` times.
+
+    The host is shared: a load that comes and goes then slows every variant alike, instead of
+    whichever happened to run at that moment.
+    """
+    times: dict[str, list[tuple[float, float]]] = {name: [] for name in windows}
+    for _ in range(rounds):
+        for name, window in windows.items():
+            times[name].append(window())
+    return {name: (statistics.median(w for w, _ in t), statistics.median(c for _, c in t)) for name, t in times.items()}
 
 
 def classic_loop(cfg: GanConfig, data: np.ndarray, rng: np.random.Generator):
@@ -104,28 +128,33 @@ class FitGAN(keras.Model):
         return {"d_loss": d_loss, "g_loss": g_loss}
 
 
-def fit_seconds_per_step(cfg: GanConfig, data: np.ndarray, windows: int, steps: int) -> float:
-    """Model.fit, one epoch per timed window (the callback timings exclude nothing fit itself does)."""
+def fit_window(cfg: GanConfig, data: np.ndarray, steps: int):
+    """Model.fit: one `fit` call of one epoch per window, timed by a callback from the epoch's start to its
+    end (what fit does per step, not its set-up). The first call traces and warms up."""
     model = FitGAN(cfg)
     model.compile()
     ds = tf.data.Dataset.from_tensor_slices(data).repeat().batch(cfg.batch_size, drop_remainder=True).prefetch(2)
-    times: list[float] = []
+    times: list[tuple[float, float]] = []
 
     class Timer(keras.callbacks.Callback):
         def on_epoch_begin(self, epoch, logs=None):
-            self.start = time.perf_counter()
+            self.start, self.cpu = time.perf_counter(), time.process_time()
 
         def on_epoch_end(self, epoch, logs=None):
-            times.append((time.perf_counter() - self.start) / steps)
+            times.append(((time.perf_counter() - self.start) / steps, (time.process_time() - self.cpu) / steps))
 
-    model.fit(ds, epochs=windows + 1, steps_per_epoch=steps, verbose=0, callbacks=[Timer()])
-    return statistics.median(times[1:])  # the first epoch traces and warms up
+    def window() -> tuple[float, float]:
+        model.fit(ds, epochs=1, steps_per_epoch=steps, verbose=0, callbacks=[Timer()])
+        return times[-1]
+
+    window()
+    return window
 
 
-def ours_seconds_per_step(cfg: GanConfig, runtime: Runtime, data: np.ndarray, windows: int, steps: int) -> float:
+def ours_window(cfg: GanConfig, runtime: Runtime, data: np.ndarray, steps: int):
     state = TrainingState.build(cfg, runtime)
     batches = iter(epoch_dataset(data, cfg.batch_size, cfg.seed, 1).repeat())
-    return timed_windows(lambda: state.train_batch(next(batches)), windows, steps)
+    return window_timer(lambda: state.train_batch(next(batches)), steps)
 
 
 def _forward_flops(model: keras.Model) -> int:
@@ -161,39 +190,58 @@ def gemm_flops_per_s(dtype, n: int = 4096, reps: int = 5) -> float:
     return 2 * n**3 * reps / (time.perf_counter() - start)
 
 
+def cpu_model() -> str:
+    """The CPU's model name, so a printed figure says what it was measured on."""
+    try:
+        with open("/proc/cpuinfo") as f:
+            names = [line.split(":", 1)[1].strip() for line in f if line.startswith("model name")]
+    except OSError:
+        names = []
+    return names[0] if names else platform.processor() or "unknown CPU"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--size", type=int, default=32)
     parser.add_argument("--batch", type=int, default=64)
-    parser.add_argument("--windows", type=int, default=5)
+    parser.add_argument("--windows", type=int, default=5, help="timed windows of each loop, interleaved")
     parser.add_argument("--steps", type=int, default=10)
+    parser.add_argument(
+        "--precision", choices=PRECISIONS, default="auto", help="of all three loops; auto: what ganflow picks here"
+    )
+    parser.add_argument("--no-jit", action="store_true", help="skip the (slow on CPU) XLA variant")
     args = parser.parse_args()
 
-    runtime = resolve_runtime()
+    runtime = resolve_runtime(precision=args.precision)
     apply_runtime(runtime)
     tf.random.set_seed(0)  # stateful random ops need a seed once op determinism is on
     cfg = GanConfig(size=args.size, channels=3, batch_size=args.batch)
     rng = np.random.default_rng(0)
     data = rng.integers(0, 256, (args.batch * 16, args.size, args.size, 3), dtype=np.uint8)
     print(
-        f"{args.size} px, batch {args.batch}, {runtime.threads} threads, ours: {runtime.precision}, jit {runtime.jit}"
+        f"{cpu_model()}; {args.size} px, batch {args.batch}, {runtime.threads} threads, "
+        f"all three in {runtime.precision}, jit {runtime.jit}"
     )
 
-    results = {}
-    with dtype_policy("float32"):
-        results["classic"] = args.batch / timed_windows(classic_loop(cfg, data, rng), args.windows, args.steps)
-        print(f"(a) classic train_on_batch loop: {results['classic']:8.0f} img/s", flush=True)
-        results["fit"] = args.batch / fit_seconds_per_step(cfg, data, args.windows, args.steps)
-        print(f"(b) Model.fit + train_step:      {results['fit']:8.0f} img/s", flush=True)
-    results["ours"] = args.batch / ours_seconds_per_step(cfg, runtime, data, args.windows, args.steps)
-    print(f"(c) ganflow trainer ({runtime.precision}):      {results['ours']:8.0f} img/s", flush=True)
-    for name, variant in [("fp32", {"precision": "fp32", "jit": False}), ("jit", {"jit": True})]:
-        alt = Runtime(**{**runtime.to_dict(), **variant})
-        # XLA on CPU is so slow here that one short window tells enough
-        windows, steps = (1, 3) if name == "jit" else (args.windows, args.steps)
-        per_s = args.batch / ours_seconds_per_step(cfg, alt, data, windows, steps)
-        results[f"ours_{name}"] = per_s
-        print(f"    ganflow trainer, {name:<12}  {per_s:8.0f} img/s", flush=True)
+    with dtype_policy(runtime.policy()):  # the same number format as ganflow's trainer: like with like
+        windows = {"classic": window_timer(classic_loop(cfg, data, rng), args.steps)}
+        windows["fit"] = fit_window(cfg, data, args.steps)
+    windows["ours"] = ours_window(cfg, runtime, data, args.steps)
+    if runtime.precision != "fp32":
+        windows["ours_fp32"] = ours_window(cfg, Runtime(**{**runtime.to_dict(), "precision": "fp32"}), data, args.steps)
+    per_step = interleaved_medians(windows, args.windows)
+    results = {name: args.batch / wall for name, (wall, _) in per_step.items()}
+    cpu_per_s = {name: args.batch / cpu for name, (_, cpu) in per_step.items()}  # images per CPU-second
+    results.setdefault("ours_fp32", results["ours"])
+    cpu_per_s.setdefault("ours_fp32", cpu_per_s["ours"])
+    for label, name in [("(a) classic train_on_batch loop", "classic"), ("(b) Model.fit + train_step", "fit")]:
+        print(f"{label + ':':<33}{results[name]:8.0f} img/s  {cpu_per_s[name]:8.0f} img per CPU-second")
+    for label, name in [("(c) ganflow trainer", "ours"), ("    ganflow trainer, fp32", "ours_fp32")]:
+        print(f"{label + ':':<33}{results[name]:8.0f} img/s  {cpu_per_s[name]:8.0f} img per CPU-second")
+    if not args.no_jit:  # XLA on CPU is so slow that one short window tells enough
+        jit = Runtime(**{**runtime.to_dict(), "jit": True})
+        results["ours_jit"] = args.batch / ours_window(cfg, jit, data, 3)()[0]
+        print(f"    ganflow trainer, XLA:        {results['ours_jit']:8.0f} img/s", flush=True)
 
     flops = train_flops_per_image(cfg)
     peak = gemm_flops_per_s(tf.bfloat16 if runtime.precision == "bf16" else tf.float32)
@@ -210,9 +258,13 @@ def main() -> None:
         "vs_fit": round(results["ours"] / results["fit"], 2),
         "gemm_share": round(achieved / peak, 3),
         "ours_fp32_per_s": round(results["ours_fp32"], 1),
-        "ours_jit_per_s": round(results["ours_jit"], 1),
+        "per_cpu_s": {name: round(v, 1) for name, v in cpu_per_s.items()},
+        "cpu_vs_classic": round(cpu_per_s["ours"] / cpu_per_s["classic"], 2),
+        "cpu_vs_fit": round(cpu_per_s["ours"] / cpu_per_s["fit"], 2),
+        "ours_jit_per_s": round(results["ours_jit"], 1) if "ours_jit" in results else None,
         "precision": runtime.precision,
         "threads": runtime.threads,
+        "cpu": cpu_model(),
     }
     print(json.dumps(summary))
 

@@ -107,8 +107,8 @@ def build_params(model: type[BaseModel], options: dict) -> BaseModel:
 def cli() -> None:
     """ganflow: train a DCGAN on face images as a restartable Prefect pipeline.
 
-    Steps: acquire -> preprocess -> train -> render. Each is a cached Prefect task, so running
-    the same command again repeats only what failed, changed, or lost its files.
+    Steps: acquire -> preprocess -> train -> render -> evaluate. Each is a cached Prefect task, so
+    running the same command again repeats only what failed, changed, or lost its files.
     """
 
 
@@ -371,7 +371,18 @@ def _checkpoint_option(help: str):
     return click.option("--checkpoint", default=None, metavar="latest|best|PATH", help=help)
 
 
-@cli.command()
+def _generate_help() -> str:
+    """generate's help. Its example names the folder `ganflow run` writes on the sample with today's
+    defaults (the name's hash covers every model setting), so it can be copied as it is."""
+    sample_run = Path("runs") / RunParams().default_run_name()
+    return f"""Make new faces from a trained generator (no Prefect server needed).
+
+    Examples, after `ganflow run`: `ganflow generate --run-dir {sample_run.as_posix()} --grid`,
+    `ganflow generate --model {sample_run.as_posix()}/generator.keras --num 8 --interpolate 4`.
+    """
+
+
+@cli.command(help=_generate_help())
 @_run_dir_option(required=False)
 @click.option(
     "--model",
@@ -404,11 +415,7 @@ def _checkpoint_option(help: str):
     help="Redraw latent entries with |z| > T: less variety, cleaner faces.",
 )
 def generate(run_dir, model, checkpoint, num, out, seed, grid, interpolate, truncation) -> None:
-    """Make new faces from a trained generator (no Prefect server needed).
-
-    Examples: `ganflow generate --run-dir runs/sample-32px-c3-662e4161 --grid`,
-    `ganflow generate --model generator.keras --num 8 --interpolate 4`.
-    """
+    """Make new faces from a trained generator; the help text is `_generate_help()`."""
     if (run_dir is None) == (model is None):
         raise click.UsageError("pass exactly one of --run-dir DIR or --model FILE")
     if checkpoint is not None and run_dir is None:

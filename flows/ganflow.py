@@ -1,4 +1,4 @@
-"""The `ganflow` flow: acquire -> preprocess -> train -> render, then the run's summary.
+"""The `ganflow` flow: acquire -> preprocess -> train -> render -> evaluate, then the run's summary.
 
 Every step is a cached Prefect task, so a rerun with the same parameters repeats only what failed,
 changed, or lost its output files.

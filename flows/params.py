@@ -142,8 +142,8 @@ class RunParams(BaseModel):
         1.0,
         gt=0,
         le=4,
-        description="convdense: scale of every layer's width; 1 is the CelebA 28 px seed's size (about 28M/52M "
-        "parameters), 0.25 about 2M/3M and quick on CPU.",
+        description="convdense: scale of every layer's width; 1 is the full size of the 28 px CelebA model that "
+        "--recipe seed-celeba28 reproduces (about 28M/52M parameters), 0.25 about 2M/3M and quick on CPU.",
     )
     hidden_units: int | None = tunable(512, ge=1, le=65536, description="mlp: units of the hidden layer of G and D.")
     noise_shape: Literal["vector", "image"] | None = tunable(
@@ -152,7 +152,7 @@ class RunParams(BaseModel):
         "channels. Default: image for convdense, else vector.",
     )
     latent_dim: int | None = tunable(
-        100, ge=1, le=4096, description="Length of the latent vector; the 32 px seed suggested 100, 128 or 256."
+        100, ge=1, le=4096, description="Length of the latent vector (100, 128 and 256 are usual)."
     )
     latent_dist: Literal["normal", "uniform"] | None = tunable(
         "normal", description="Distribution of the latents: standard normal, or uniform in [-1, 1]."

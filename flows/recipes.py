@@ -74,10 +74,10 @@ RECIPES: dict[str, Recipe] = {
         Recipe(
             "ganflow",
             "the default: the TensorFlow tutorial's DCGAN with an EMA generator, best on small face sets on CPU",
-            "ganflow's own comparison on the built-in sample (DEVELOPERS.md, 'Facts worth knowing'); against the faithful seed-celeb32: docs/quality.md",
+            "ganflow's own comparison on the built-in sample (docs/models.md); against the faithful seed-celeb32: docs/quality.md",
             (
                 Row(
-                    "ema", 0.999, "ganflow: an EMA generator scored ~40% better pixel SWD on the sample (DEVELOPERS.md)"
+                    "ema", 0.999, "ganflow: an EMA generator scored ~40% better pixel SWD on the sample (docs/models.md)"
                 ),
             ),
         ),

@@ -28,7 +28,7 @@ from tasks.preprocess.image_decode import DecodeSettings, Unusable, content_dige
 from tasks.preprocess.npy_writer import write_rows
 
 CHUNK_SIZE = 256
-START_METHOD = "forkserver"  # clean single-threaded parent for the workers; see README "Preprocessing speed"
+START_METHOD = "forkserver"  # clean single-threaded parent for the workers; see docs/performance.md "Preprocessing"
 _MAIN_SWAP = threading.Lock()  # two pools starting at once on two threads must not interleave the swap
 
 
