@@ -342,7 +342,7 @@ def retry(flow_run) -> None:
 @cli.command()
 @click.argument("name", required=False, type=click.Choice(list(RECIPES)))
 def recipes(name: str | None) -> None:
-    """List the presets that --recipe names: each option it sets, where in the seed project the value
+    """List the presets that --recipe names: each option it sets, where in the original project the value
     comes from, and where ganflow differs and why (docs/recipes.md holds the same tables).
 
     Give a NAME to show one. Any option given on the command line beats the recipe's value, e.g.

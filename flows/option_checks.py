@@ -15,11 +15,11 @@ from typing import Any
 
 # Options that only some architectures, losses or optimizers read: (option, field, allowed values, for what).
 _ONLY_FOR: tuple[tuple[str, str, tuple[Any, ...], str], ...] = (
-    ("g_filters", "arch", ("dcgan", "dcgan64"), "the DCGANs"),
-    ("d_filters", "arch", ("dcgan", "dcgan64"), "the DCGANs"),
+    ("g_filters", "arch", ("dcgan", "dcgan64", "celeb32"), "the DCGANs"),
+    ("d_filters", "arch", ("dcgan", "dcgan64", "celeb32"), "the DCGANs"),
     ("d_batchnorm", "arch", ("dcgan",), "--arch dcgan"),
-    ("width", "arch", ("convdense",), "--arch convdense"),
-    ("hidden_units", "arch", ("mlp",), "--arch mlp"),
+    ("width", "arch", ("convdense", "gan-mlp"), "--arch convdense or gan-mlp"),
+    ("hidden_units", "arch", ("mlp", "numpy-mlp"), "--arch mlp or numpy-mlp"),
     ("gp_weight", "loss", ("wgan-gp",), "--loss wgan-gp"),
     ("beta1", "optimizer", ("adam",), "--optimizer adam"),
     ("beta2", "optimizer", ("adam",), "--optimizer adam"),

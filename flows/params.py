@@ -90,7 +90,7 @@ class RunParams(BaseModel):
     )
     size: Literal[28, 32, 64] | None = tunable(32, description="Image side in pixels.")
     channels: Literal[1, 3] | None = tunable(3, description="1 for grayscale, 3 for RGB (gray sources are replicated).")
-    crop: Literal["center", "celeba", "pad", "none"] = Field(
+    crop: Literal["center", "celeba", "pad", "none"] | None = tunable(
         "center",
         description="How to make images square: 'center' keeps the largest centred square; 'celeba' the "
         "CelebA face box (rows 55:163, cols 35:143 of 218x178, scaled to other sizes); 'pad' keeps the whole "

@@ -1,5 +1,5 @@
 # ruff: noqa: E501 - the tables quote seed lines whole, so a reader can search for them
-"""Named presets of `ganflow run` options: the seed projects' published choices, and ganflow's own.
+"""Named presets of `ganflow run` options: the original projects' published choices, and ganflow's own.
 
 A recipe only sets option values; any option given explicitly beats it (flows/params.py resolves
 them: given value, else the recipe's, else the option's fallback). Each setting carries where in the
@@ -77,7 +77,9 @@ RECIPES: dict[str, Recipe] = {
             "ganflow's own comparison on the built-in sample (docs/models.md); against the faithful seed-celeb32: docs/quality.md",
             (
                 Row(
-                    "ema", 0.999, "ganflow: an EMA generator scored ~40% better pixel SWD on the sample (docs/models.md)"
+                    "ema",
+                    0.999,
+                    "ganflow: an EMA generator scored ~40% better pixel SWD on the sample (docs/models.md)",
                 ),
             ),
         ),
@@ -163,7 +165,7 @@ RECIPES: dict[str, Recipe] = {
         Recipe(
             "seed-celeba28",
             "28 px CelebA: convolutions then dense layers on image-shaped noise, at the seed's full width",
-            "the CelebA 28 px seed project (README), built on github.com/eriklindernoren/Keras-GAN (dcgan/dcgan.py)",
+            "the CelebA 28 px original project (README), built on github.com/eriklindernoren/Keras-GAN (dcgan/dcgan.py)",
             (
                 Row(
                     "size",
@@ -298,7 +300,7 @@ RECIPES: dict[str, Recipe] = {
         Recipe(
             "seed-ganhacks",
             "the 'GAN hacks' seed: flipped, soft labels (real U[0, 0.1], fake U[0.9, 1]), uniform noise, two conv layers",
-            "the MNIST/Fashion-MNIST/CIFAR-10 seed project (README only), after github.com/soumith/ganhacks",
+            "the MNIST/Fashion-MNIST/CIFAR-10 original project (README only), after github.com/soumith/ganhacks",
             (
                 Row(
                     "size",
@@ -573,15 +575,14 @@ def render_text(recipe: Recipe) -> list[str]:
 def render_markdown() -> str:
     """docs/recipes.md: one table per recipe (setting, value, where in the seed, why ganflow differs)."""
     out = [
-        "# Recipes: the seed projects' settings, point by point",
+        "# Recipes: the original projects' settings, point by point",
         "",
         "`ganflow run --recipe NAME` sets the options below; any option given on the command line beats the "
-        "recipe's value. Each row says where in the seed project the value comes from (its file and the line, "
-        "or its README's sentence) and, where ganflow differs, why. Rows marked *(not an option)* record what a "
-        "seed fixed that no option changes. `ganflow recipes` prints the same tables; this page is rendered from "
+        "recipe's value. Each row says where in the original project the value comes from (its file and the line, "
+        "or its README's sentence) and, where ganflow differs, why. Rows marked *(not an option)* record what an "
+        "original project fixed that no option changes. `ganflow recipes` prints the same tables; this page is rendered from "
         "`flows/recipes.py` (`python -m flows.recipes > docs/recipes.md`), and a test keeps the two equal. The "
-        "seeds' READMEs and where their code lives: `SOURCES.md` of the seeds folder; the default recipe against "
-        "the faithful `seed-celeb32`: [quality.md](quality.md).",
+        "default recipe against the faithful `seed-celeb32`: [quality.md](quality.md).",
         "",
     ]
     for recipe in RECIPES.values():

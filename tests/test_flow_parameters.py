@@ -40,7 +40,7 @@ def test_a_recipe_picked_in_an_untouched_form_takes_effect(recipe):
 def test_what_the_user_fills_in_beats_the_recipe():
     form = form_defaults()
     params = run_params({**form, "recipe": "seed-mlp", "size": 32, OPTIONS: {**form[OPTIONS], "hidden_units": 64}})
-    assert (params.arch, params.size, params.hidden_units) == ("mlp", 32, 64)
+    assert (params.arch, params.size, params.hidden_units) == ("numpy-mlp", 32, 64)
 
 
 def test_a_validated_run_round_trips_through_the_flow_parameters(tmp_path):

@@ -52,7 +52,7 @@ def load_model_file(path: Path, option: str):
     if path.suffix.lower() != ".keras":
         raise UserError(
             f"{option} {path}: only .keras model files are loaded (Keras checks them in safe mode); "
-            "re-save a trusted .h5 model with model.save('generator.keras')"
+            "re-save a trusted .h5 model in Keras' own format: model.save('NAME.keras')"
         )
     try:
         return keras.models.load_model(path, compile=False, safe_mode=True)

@@ -87,7 +87,9 @@ class TrainingLoop:
             for epoch in range(self.start_epoch + 1, self.epochs + 1):
                 self.epoch = epoch
                 skip = self.skip if epoch == self.start_epoch + 1 else 0
-                for batch in distribute(epoch_dataset(self.images, cfg.batch_size, cfg.seed, epoch, skip, cfg.sampling)):
+                for batch in distribute(
+                    epoch_dataset(self.images, cfg.batch_size, cfg.seed, epoch, skip, cfg.sampling)
+                ):
                     losses = self.state.train_batch(batch)
                     self.steps_run += 1
                     self.bar.update(job, advance=1, description=f"train epoch {epoch}/{self.epochs}", **losses)
