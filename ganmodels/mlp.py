@@ -12,8 +12,9 @@ from ganmodels.tf import keras
 layers = keras.layers
 
 
-def generator(cfg: GanConfig) -> keras.Model:
-    seeds = Seeds(cfg.seed)
+def generator(cfg: GanConfig, init: str = "glorot_uniform") -> keras.Model:
+    """`init`: the kernel initializer (the numpy MLP's generator draws from N(0, 0.02))."""
+    seeds = Seeds(cfg.seed, init)
     z = keras.Input(cfg.latent_shape, name="z")
     x = layers.Flatten()(z) if len(cfg.latent_shape) > 1 else z
     x = layers.LeakyReLU(cfg.leaky_alpha)(seeds.dense(cfg.hidden_units)(x))

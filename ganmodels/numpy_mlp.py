@@ -6,7 +6,8 @@ D: the flattened image -> `hidden_units` ReLU -> one logit (the seed's sigmoid u
 No Dropout (`dropout` does not apply). At 28x28x1 and 512 units: 453,904 parameters in G, 402,433 in D.
 """
 
-from ganmodels.blocks import Seeds, dense_to_image, logit
+from ganmodels import mlp
+from ganmodels.blocks import Seeds, logit
 from ganmodels.config import GanConfig
 from ganmodels.tf import keras
 
@@ -14,11 +15,8 @@ layers = keras.layers
 
 
 def generator(cfg: GanConfig) -> keras.Model:
-    seeds = Seeds(cfg.seed, "normal_0.02")
-    z = keras.Input(cfg.latent_shape, name="z")
-    x = layers.Flatten()(z) if len(cfg.latent_shape) > 1 else z
-    x = layers.LeakyReLU(cfg.leaky_alpha)(seeds.dense(cfg.hidden_units)(x))
-    return keras.Model(z, dense_to_image(seeds, cfg.size, cfg.channels, x, cfg.output), name="generator")
+    """The MLP generator (same layers as `mlp`), with the seed's N(0, 0.02) weights."""
+    return mlp.generator(cfg, init="normal_0.02")
 
 
 def discriminator(cfg: GanConfig) -> keras.Model:
