@@ -160,6 +160,11 @@ class SweepResult:
 
 
 def _child_json(child: Child) -> dict[str, Any]:
+    """The child's options as its run's summary.json records them."""
+    return child.params.model_dump(mode="json")
+
+
+def _deployment_parameters(child: Child) -> dict[str, Any]:
     """The child's options as the flat `ganflow` flow parameters a deployment run takes."""
     from flows.flow_parameters import as_json, of_run
 
@@ -198,7 +203,7 @@ def _run_on_pool(children: list[Child], deployment: str) -> dict[str, ChildOutco
     started = {
         c.name: run_deployment(
             deployment,
-            parameters=_child_json(c),
+            parameters=_deployment_parameters(c),
             flow_run_name=c.name,
             timeout=0,
             tags=["ganflow-sweep"],

@@ -87,7 +87,8 @@ def test_deleted_outputs_are_recomputed_not_returned_stale(params):
 
 @pytest.mark.slow
 def test_more_epochs_trains_that_many_more_every_run(params):
-    nightly = params.model_copy(update={"more_epochs": 1})
+    given = params.model_dump(exclude_none=True, exclude={"epochs"})  # --more-epochs replaces --epochs
+    nightly = RunParams.model_validate({**given, "more_epochs": 1})
     first = ganflow(**of_run(nightly))
     second = ganflow(**of_run(nightly))  # the same parameters, as a schedule passes them: not served from cache
     assert first.steps_trained == second.steps_trained == 2 and second.states["train"] == "Completed"

@@ -76,7 +76,9 @@ def test_five_epochs_on_the_sample_draw_images_with_structure(tmp_path: Path):
     from tasks.acquire.task import acquire_images
     from tasks.preprocess.task import preprocess_images
     from tasks.report.generate import generator_from_checkpoint, load_generator
-    from tasks.train.task import GRID_SAMPLES, train_gan
+    from tasks.train.callbacks import GRID_SAMPLES
+    from tasks.train.run_folder import RunFolder
+    from tasks.train.task import train_gan
 
     params = RunParams(epochs=5, data_dir=tmp_path / "data", run_dir=tmp_path / "run")
     data = preprocess_images(
@@ -87,7 +89,7 @@ def test_five_epochs_on_the_sample_draw_images_with_structure(tmp_path: Path):
     train_gan(data, config, params.train_options(), params.run_dir)
 
     z = np.random.default_rng(0).standard_normal((GRID_SAMPLES, *config.latent_shape)).astype(np.float32)
-    for generator in (load_generator(params.run_dir), generator_from_checkpoint(params.run_dir, "latest")):
+    for generator in (load_generator(params.run_dir), generator_from_checkpoint(RunFolder(params.run_dir), "latest")):
         assert per_image_std(to_uint8(generator(z, training=False))) >= 20
     import imageio.v3 as iio
 
