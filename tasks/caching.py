@@ -19,7 +19,7 @@ import hashlib
 import importlib.metadata
 import importlib.util
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,17 +32,23 @@ PROJECT_PACKAGES = ("tasks", "ganmodels", "flows")
 RESULTS_FOLDER = "task-results"  # under --data-dir
 
 
+def _leaves(value: Any, stop: Callable[[Any], bool] = lambda _: False) -> Iterator[Any]:
+    """What a task result holds, through dataclass fields, dicts, lists and tuples; `stop` keeps a value whole."""
+    if not stop(value):
+        if dataclasses.is_dataclass(value) and not isinstance(value, type):
+            value = [getattr(value, f.name) for f in dataclasses.fields(value)]
+        elif isinstance(value, dict):
+            value = list(value.values())
+        if isinstance(value, list | tuple):
+            for item in value:
+                yield from _leaves(item, stop)
+            return
+    yield value
+
+
 def output_paths(value: Any) -> list[Path]:
     """Every Path inside a task result: dataclass fields, dicts, lists and tuples, recursively."""
-    if isinstance(value, Path):
-        return [value]
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        value = [getattr(value, f.name) for f in dataclasses.fields(value)]
-    elif isinstance(value, dict):
-        value = list(value.values())
-    if isinstance(value, list | tuple):
-        return [p for item in value for p in output_paths(item)]
-    return []
+    return [leaf for leaf in _leaves(value) if isinstance(leaf, Path)]
 
 
 def _module_file(name: str) -> Path | None:
@@ -108,17 +114,13 @@ class CodeIdentity(CachePolicy):
         return code_fingerprint(task_ctx.task.fn.__module__)
 
 
+def _reports_problems(value: Any) -> bool:
+    return callable(getattr(value, "cache_problem", None))
+
+
 def cache_problems(value: Any) -> list[str]:
     """What the objects inside a task result say is wrong with their files (`cache_problem()`), recursively."""
-    if callable(getattr(value, "cache_problem", None)):
-        return [p] if (p := value.cache_problem()) else []
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        value = [getattr(value, f.name) for f in dataclasses.fields(value)]
-    elif isinstance(value, dict):
-        value = list(value.values())
-    if isinstance(value, list | tuple):
-        return [p for item in value for p in cache_problems(item)]
-    return []
+    return [p for leaf in _leaves(value, _reports_problems) if _reports_problems(leaf) and (p := leaf.cache_problem())]
 
 
 def key_policy(base: CachePolicy = INPUTS) -> CachePolicy:

@@ -144,8 +144,12 @@ class PrefectService:
 
 
 @contextlib.contextmanager
-def prefect_service(home: Path) -> Iterator[PrefectService]:
-    """Server, process pool, every deployment of prefect.yaml, and a worker; all stopped afterwards."""
+def prefect_service(home: Path, workers: dict[str, tuple[str, ...]] | None = None) -> Iterator[PrefectService]:
+    """Server, process pool, every deployment of prefect.yaml, and workers; all stopped afterwards.
+
+    `workers`: a process name per worker and the extra `prefect worker start` arguments it gets (one plain
+    worker by default).
+    """
     service = PrefectService(home)
     try:
         address = ("--host", "127.0.0.1", "--port", str(service.port))
@@ -153,7 +157,8 @@ def prefect_service(home: Path) -> Iterator[PrefectService]:
         service.wait_healthy()
         service.prefect("work-pool", "create", POOL, "--type", "process")
         service.prefect("--no-prompt", "deploy", "--all", "--prefect-file", str(ROOT / "prefect.yaml"))
-        service.start("worker", sys.executable, "-m", "prefect", "worker", "start", "--pool", POOL)
+        for name, extra in (workers or {"worker": ()}).items():
+            service.start(name, sys.executable, "-m", "prefect", "worker", "start", "--pool", POOL, *extra)
         yield service
     finally:
         service.stop()

@@ -1,28 +1,18 @@
 """A sweep through a deployment on a real Prefect server, with two process workers on 127.0.0.1 that share it."""
 
 import json
-import sys
 from pathlib import Path
 
 import pytest
-from prefect_service import POOL, ROOT, PrefectService
+from prefect_service import prefect_service
 
 pytestmark = pytest.mark.slow
 
 
 def test_two_workers_take_the_children_and_the_report_is_complete(tiny_faces, tmp_path):
-    service = PrefectService(tmp_path / "home")
-    service.home.mkdir()
-    try:
-        address = ("--host", "127.0.0.1", "--port", str(service.port))
-        service.start("server", sys.executable, "-m", "prefect", "server", "start", *address)
-        service.wait_healthy()
-        service.prefect("work-pool", "create", POOL, "--type", "process")
-        service.prefect("--no-prompt", "deploy", "--all", "--prefect-file", str(ROOT / "prefect.yaml"))
-        for name in ("w1", "w2"):  # one run at a time each, so both must take one
-            service.start(
-                name, sys.executable, "-m", "prefect", "worker", "start", "--pool", POOL, "--name", name, "--limit", "1"
-            )
+    (tmp_path / "home").mkdir()
+    one_run_each = {name: ("--name", name, "--limit", "1") for name in ("w1", "w2")}  # so both must take one
+    with prefect_service(tmp_path / "home", workers=one_run_each) as service:
         sweep_dir = tmp_path / "sweep"
         out = service.ganflow(
             "sweep", "--deployment", "ganflow/sample-demo", "--source", str(tiny_faces), "--size", "28",
@@ -42,5 +32,3 @@ def test_two_workers_take_the_children_and_the_report_is_complete(tiny_faces, tm
         with service.client() as client:
             artifacts = client.read_artifacts()
         assert any(a.key and a.key.endswith("-sweep") and "data:image/png;base64," in str(a.data) for a in artifacts)
-    finally:
-        service.stop()
