@@ -4,7 +4,8 @@ Every kind of source ends the same way, as a folder that preprocess reads with `
 `sample` (built in, offline), a local folder, a local .zip/.tar(.gz) archive (extracted safely into
 `data-dir/sources/`), an http(s) URL to such an archive (downloaded with resume, then extracted), a Kaggle
 dataset through kagglehub (`kaggle:OWNER/SLUG[/versions/N]`, or the presets `celeba` and
-`celebrities-100k`), and the classic `mnist`, `fashion_mnist` and `cifar10` through keras.datasets.
+`celebrities-100k`), and the classic `mnist`, `fashion_mnist` and `cifar10` (their published files,
+verified, kept in `data-dir/sources/classic/`).
 Each kind lives in its own module under `tasks/acquire/sources/`; this one parses `--source` and dispatches.
 """
 
@@ -218,7 +219,7 @@ def _url(
 def _classic(source: Source, data_dir: Path, sha256, limits) -> tuple[Path, str]:
     from tasks.acquire.sources.arrays import write_png_folder
 
-    images = classic.training_images(source.location)
+    images = classic.training_images(source.location, data_dir)
     digest = classic.array_digest(images)
     folder = write_png_folder(images, data_dir / "sources" / f"{source.location}-{digest[:12]}", source.location)
     return folder, f"keras:{source.location}:train:sha256={digest}"
@@ -231,7 +232,7 @@ def source_key(source_text: str, data_dir: Path) -> str | None:
     """The part of acquire's cache key that the inputs alone do not show, computed offline and cheaply.
 
     A folder's or archive's fingerprint (paths, sizes, mtimes), a Kaggle handle's pinned version, and
-    the keras cache files' fingerprints: when the data changes, the key does, and acquire runs again.
+    a classic set's file fingerprint and pinned hash: when the data changes, the key does, and acquire runs again.
     """
     try:
         source = parse_source(source_text)
@@ -244,7 +245,7 @@ def source_key(source_text: str, data_dir: Path) -> str | None:
     if source.kind == "kaggle":
         return kaggle.pinned_handle(source.location, Path(data_dir))
     if source.kind == "classic":
-        return ",".join(file_fingerprint(f) if f.exists() else "-" for f in classic.cache_files(source.location))
+        return classic.cache_key(source.location, Path(data_dir))
     return source.kind
 
 

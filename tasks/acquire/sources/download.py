@@ -8,6 +8,7 @@ file is verified against `--sha256` when one is given and renamed to its final n
 
 import os
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import unquote, urlsplit, urlunsplit
@@ -113,12 +114,19 @@ def url_file_name(url: str) -> str:
     return name or "download"
 
 
-def download(url: str, target: Path, expected_sha256: str | None = None, auth=None) -> Downloaded:
+def download(
+    url: str,
+    target: Path,
+    expected_sha256: str | None = None,
+    auth=None,
+    mismatch: Callable[[str], str] | None = None,
+) -> Downloaded:
     """Fetch `url` to `target` (resuming `target.part`), verify it, and return its path and sha256.
 
     `auth` is a `requests` auth (see `http_auth`); None lets `requests` use ~/.netrc.
     A finished `target` is reused without the network, unless it fails `expected_sha256`: then the
-    remote file may have been replaced, so it is fetched once more before giving up.
+    remote file may have been replaced, so it is fetched once more before giving up. `mismatch` turns
+    the actual sha256 into the one-line refusal, for callers whose expected hash is not `--sha256`.
     """
     target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -133,7 +141,9 @@ def download(url: str, target: Path, expected_sha256: str | None = None, auth=No
     if expected_sha256 and sha != expected_sha256.lower():
         _discard(target, meta_path)
         raise UserError(
-            f"--sha256: {redact(url)} has sha256 {sha}, not the expected {expected_sha256.lower()}; "
+            mismatch(sha)
+            if mismatch
+            else f"--sha256: {redact(url)} has sha256 {sha}, not the expected {expected_sha256.lower()}; "
             "the download was deleted. Check --sha256 and the URL"
         )
     etag = _read_meta(meta_path, url).get("etag", "")
