@@ -9,6 +9,7 @@ os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 import cv2  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
+from classic_files import classic_site  # noqa: E402, F401 - the classic datasets' loopback mirror
 
 
 @pytest.fixture(scope="session")

@@ -8,6 +8,8 @@ import base64
 import io
 import logging
 import os
+import pickle
+import re
 import stat
 import subprocess
 import sys
@@ -15,10 +17,12 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from classic_files import Planted, mnist_npz, planted_cifar, red_cifar, sha256
 from loopback import FileServer, serving
 from pydantic import ValidationError
 
 from flows.params import RunParams
+from tasks.acquire.sources import classic
 from tasks.acquire.task import acquire_images
 from tasks.caching import RESULTS_FOLDER, result_storage_dir
 from tasks.errors import UserError
@@ -228,51 +232,95 @@ def test_a_model_file_with_code_in_it_is_refused_in_one_line(tmp_path, monkeypat
     assert not marker.exists() and not (tmp_path / "out").exists()
 
 
-# Point 2: nothing unpickled from a shared cache can run code.
+# Point 2: the classic datasets live in the data folder, and no byte of theirs is parsed before its hash is checked.
 
 
-class _Planted:
-    """What another local user could leave in a shared keras cache: unpickling it runs a command."""
-
-    def __init__(self, marker: Path):
-        self.marker = marker
-
-    def __reduce__(self):
-        return (os.system, (f"touch {self.marker}",))
+def _plant(data_dir: Path, name: str, data: bytes) -> Path:
+    """A file left in the data folder where ganflow keeps `name`'s published file."""
+    path = classic.local_file(name, data_dir)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(data)
+    return path
 
 
-def _cifar_batches(keras_home: Path) -> Path:
-    batches = keras_home / "cifar-10-batches-py-target" / "cifar-10-batches-py"
-    batches.mkdir(parents=True)
-    return batches
+@pytest.mark.parametrize("name", ["cifar10", "mnist", "fashion_mnist"])
+def test_a_planted_file_is_refused_against_the_published_hash(name, tmp_path, monkeypatch):
+    """No mirror, no pins: the published hashes (Keras's) refuse a planted file, unread and in one line."""
+    monkeypatch.delenv(classic.MIRROR_ENV, raising=False)
+    monkeypatch.delenv(classic.SHA256_ENV, raising=False)
+    marker = tmp_path / "code-ran"
+    payload = planted_cifar(marker) if name == "cifar10" else pickle.dumps(Planted(marker))
+    path = _plant(tmp_path / "data", name, payload)
+    with pytest.raises(UserError, match=re.escape(f"{path} has sha256 {sha256(payload)}, not the published")) as exc:
+        acquire_images(name, tmp_path / "data")
+    assert "\n" not in str(exc.value) and "delete it" in str(exc.value)
+    assert not marker.exists() and path.read_bytes() == payload  # left for the user to look at
 
 
-def test_a_planted_cifar_batch_is_refused_without_running_it(tmp_path, monkeypatch):
-    import pickle
+def test_a_planted_file_is_refused_before_any_download(classic_site, tmp_path):
+    """A mirror is set, and the good file is pinned: the planted one is still refused, and not replaced."""
+    marker = tmp_path / "code-ran"
+    classic_site.serve("cifar-10-python.tar.gz", red_cifar())
+    _plant(tmp_path / "data", "cifar10", planted_cifar(marker))
+    with pytest.raises(UserError, match=r"cifar-10-python\.tar\.gz has sha256 \w+, not the published"):
+        acquire_images("cifar10", tmp_path / "data")
+    assert not marker.exists() and classic_site.fetched("cifar-10-python.tar.gz") == 0
 
-    import numpy as np
 
-    monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras"))
-    batches, marker = _cifar_batches(tmp_path / "keras" / "datasets"), tmp_path / "code-ran"
-    good = {b"data": np.zeros((2, 3072), np.uint8), b"labels": [0, 1]}
-    for i in range(1, 6):
-        (batches / f"data_batch_{i}").write_bytes(pickle.dumps(good))
-    (batches / "data_batch_3").write_bytes(pickle.dumps({b"data": _Planted(marker), b"labels": [0]}))
-    with pytest.raises(UserError, match=r"data_batch_3 \(it names (os|posix)\.system"):
+def test_a_tampered_file_is_refused_then_downloaded_again_once_deleted(classic_site, tmp_path):
+    data = tmp_path / "data"
+    first = acquire_images("mnist", data)
+    path = classic.local_file("mnist", data)
+    npz, _ = mnist_npz(count=9, seed=5)  # valid, but not the file that was published
+    path.write_bytes(npz)
+    with pytest.raises(UserError, match=re.escape(f"{path} has sha256 {sha256(npz)}")):
+        acquire_images("mnist", data)
+    path.unlink()  # what the message says to do
+    assert acquire_images("mnist", data).identity == first.identity and classic_site.fetched("mnist.npz") == 2
+
+
+def test_a_download_with_the_wrong_hash_is_deleted_unread(classic_site, tmp_path):
+    marker = tmp_path / "code-ran"
+    classic_site.serve("cifar-10-python.tar.gz", planted_cifar(marker), pin=False)
+    classic_site.pin("cifar-10-python.tar.gz", sha256(red_cifar()))
+    with pytest.raises(UserError, match=r"^--source cifar10: http://127\.0\.0\.1:\d+/cifar-10-python\.tar\.gz sent a"):
+        acquire_images("cifar10", tmp_path / "data")
+    folder = classic.local_file("cifar10", tmp_path / "data").parent
+    assert not marker.exists() and sorted(p.name for p in folder.iterdir()) == []  # no file, no .part
+
+
+def test_a_pinned_file_with_code_in_it_still_runs_none(classic_site, tmp_path):
+    """The second wall: a batch that passes its (pinned) hash is still unpickled as arrays only."""
+    marker = tmp_path / "code-ran"
+    classic_site.serve("cifar-10-python.tar.gz", planted_cifar(marker))
+    with pytest.raises(UserError, match=r"data_batch_3: it names (os|posix)\.system"):
         acquire_images("cifar10", tmp_path / "data")
     assert not marker.exists()
 
 
+@pytest.mark.parametrize(
+    ("pins", "mirror", "reason"),
+    [
+        ("mnist.npz=" + "0" * 64, False, "GANFLOW_CLASSIC_URL is not"),
+        ("mnist.npz=abc", True, "is not FILE=SHA256"),
+        ("evil.pkl=" + "0" * 64, True, "is not FILE=SHA256"),
+    ],
+)
+def test_hash_pins_need_a_mirror_and_the_right_form(pins, mirror, reason, tmp_path, monkeypatch):
+    monkeypatch.setenv(classic.SHA256_ENV, pins)
+    if mirror:
+        monkeypatch.setenv(classic.MIRROR_ENV, "http://127.0.0.1:9/")
+    else:
+        monkeypatch.delenv(classic.MIRROR_ENV, raising=False)
+    with pytest.raises(UserError, match=reason):
+        acquire_images("mnist", tmp_path / "data")
+    assert not (tmp_path / "data" / "sources" / "classic" / "mnist").exists()
+
+
 @pytest.mark.skipif(os.geteuid() != 0, reason="giving a file to another user needs root")
-def test_a_cache_file_of_another_user_is_not_read(tmp_path, monkeypatch):
-    import pickle
-
-    import numpy as np
-
-    monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras"))
-    batches = _cifar_batches(tmp_path / "keras" / "datasets")
-    for i in range(1, 6):
-        (batches / f"data_batch_{i}").write_bytes(pickle.dumps({b"data": np.zeros((2, 3072), np.uint8)}))
-    os.chown(batches / "data_batch_1", 65534, 65534)
+def test_a_file_of_another_user_is_not_read(classic_site, tmp_path):
+    npz = (classic_site.root / "mnist.npz").read_bytes()
+    path = _plant(tmp_path / "data", "mnist", npz)  # even with the right hash: its owner could change it later
+    os.chown(path, 65534, 65534)
     with pytest.raises(UserError, match="belongs to another user"):
-        acquire_images("cifar10", tmp_path / "data")
+        acquire_images("mnist", tmp_path / "data")
