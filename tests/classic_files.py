@@ -122,5 +122,7 @@ def classic_site(tmp_path, monkeypatch) -> Iterator[ClassicSite]:
 
 
 def keras_caches(site: ClassicSite) -> list[Path]:
-    """Every `.keras` folder keras.datasets could have used in this test (HOME's or the temp folder's)."""
-    return [p for p in (site.home / ".keras", site.tmp / ".keras") if p.exists()]
+    """keras.datasets' cache folders in this test's HOME and temp folder, where they exist.
+
+    `.keras` itself may appear: importing Keras writes its `keras.json` there. `datasets` would be the cache."""
+    return [p for p in (site.home / ".keras" / "datasets", site.tmp / ".keras" / "datasets") if p.exists()]
