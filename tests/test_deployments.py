@@ -299,7 +299,7 @@ def form_field(page, label: str):
 
 
 FORM_ERRORS = """() => [...document.querySelectorAll(
-    '.p-message, [role=alert], .p-toast, .schema-form-property__errors, .p-label__message')]
+    '.p-message, [role=alert], [class*=toast], .schema-form-property__errors, .p-label__message')]
     .map(e => e.innerText.trim()).filter(Boolean)"""
 
 
