@@ -43,6 +43,7 @@ class PrefectService:
             "PREFECT_UI_ENABLED": "true",
             "PREFECT_SERVER_SERVICES_SCHEDULER_ENABLED": "false",
             "PREFECT_WORKER_QUERY_SECONDS": "1",
+            "PREFECT_SERVER_LOG_RETRYABLE_ERRORS": "true",  # the server logs why it answered 503 (server.log)
             "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]),
         }
         self.env.pop("GANFLOW_PROJECT_DIR", None)  # the pull step must find the checkout by itself
