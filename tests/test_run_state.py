@@ -312,6 +312,26 @@ def test_restart_refuses_a_folder_that_is_not_a_run_folder(prefect_server, tiny_
     assert not list(tmp_path.glob("*px*"))  # refused before any step ran
 
 
+def _snapshot(folder: Path) -> dict[str, bytes | None]:
+    """Every path under `folder` with its bytes (None for a folder)."""
+    return {str(p.relative_to(folder)): None if p.is_dir() else p.read_bytes() for p in sorted(folder.rglob("*"))}
+
+
+def test_a_refused_restart_leaves_the_folder_byte_for_byte_unchanged(prefect_server, tiny_faces, tmp_path):
+    from flows.cli import cli
+
+    folder = tmp_path / "my-photos"
+    (folder / "checkpoints").mkdir(parents=True)
+    (folder / "checkpoints" / "notes.txt").write_bytes(b"mine")
+    (folder / "holiday.png").write_bytes(b"precious")
+    before, mtime = _snapshot(folder), folder.stat().st_mtime_ns
+    args = ["run", "--restart", "--source", str(tiny_faces), "--run-dir", str(folder), "--data-dir", str(tmp_path)]
+    out = CliRunner().invoke(cli, args)
+    assert out.exit_code == 1 and "is not a ganflow run folder" in out.output, out.output
+    assert _snapshot(folder) == before  # no .lock, no marker: nothing written, nothing deleted
+    assert folder.stat().st_mtime_ns == mtime
+
+
 def test_restart_clears_only_what_training_wrote_in_a_marked_folder(tmp_path):
     run = RunFolder(tmp_path / "run")
     run.mark()
