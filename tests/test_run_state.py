@@ -162,7 +162,85 @@ def test_the_flow_does_not_serve_a_damaged_cache_from_prefects_cache(params):
     assert again.states["train"] == "Cached"  # same data, same code: nothing else to repeat
 
 
+def _flip(path: Path, count: int = 64) -> None:
+    """Invert `count` bytes in the middle of a file: same size, other bytes."""
+    with open(path, "r+b") as f:
+        f.seek(os.path.getsize(path) // 2)
+        flipped = bytes(255 - b for b in f.read(count))
+        f.seek(os.path.getsize(path) // 2)
+        f.write(flipped)
+
+
+def _weights(model_file: Path) -> list[np.ndarray]:
+    from ganmodels.tf import keras
+
+    return keras.models.load_model(model_file, compile=False).get_weights()
+
+
+def _same_weights(a: list[np.ndarray], b: list[np.ndarray]) -> bool:
+    return len(a) == len(b) and all(np.array_equal(x, y) for x, y in zip(a, b, strict=True))
+
+
+@pytest.mark.slow
+def test_flipped_bytes_in_the_generator_and_the_gif_are_named_once_and_rebuilt_without_training(params, caplog):
+    from flows.flow_parameters import of_run
+    from flows.ganflow import ganflow
+
+    run = RunFolder(params.run_dir)
+    ganflow(**of_run(params))
+    unchanged = ganflow(**of_run(params))
+    assert set(unchanged.states.values()) == {"Cached"}  # the stamps match: caching still holds
+    gif, weights, metrics = run.gif.read_bytes(), _weights(run.generator), run.read_metrics()
+    _flip(run.generator)
+    _flip(run.gif)
+    caplog.set_level("INFO")
+    caplog.clear()
+    again = ganflow(**of_run(params))
+    assert again.states["train"] == again.states["render"] == "Completed"
+    refused = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING and "not reused" in r.msg]
+    assert len(refused) == 2, refused  # one line per step, naming the file
+    assert f"train: the cached result is not reused: {run.generator} changed since it was written" in refused[0]
+    assert f"render: the cached result is not reused: {run.gif} changed since it was written" in refused[1]
+    assert any(f"{run.generator} rebuilt from the best checkpoint" in r.getMessage() for r in caplog.records)
+    assert again.steps_trained == 0 and run.read_metrics() == metrics  # no epoch trained again
+    assert _same_weights(_weights(run.generator), weights)  # the best epoch's generator, from its checkpoint
+    assert run.gif.read_bytes() == gif  # drawn again from the same grids
+    assert set(ganflow(**of_run(params)).states.values()) == {"Cached"}  # intact again: reused
+
+
+@pytest.mark.slow
+def test_train_puts_back_a_damaged_generator_and_says_restart_when_the_best_checkpoint_is_damaged_too(
+    make_faces, tmp_path, caplog
+):
+    from ganmodels.tf import tf
+
+    data = preprocess_images(_acquired(make_faces(8)), 28, 1, "center", tmp_path / "data")
+    run = RunFolder(tmp_path / "run")
+    first = _train(data, run.root, 2, eval_every=1)
+    assert first.best_epoch is not None
+    weights = _weights(run.generator)
+    _flip(run.generator)
+    caplog.set_level("INFO", logger="ganflow")
+    again = _train(data, run.root, 2, eval_every=1)
+    assert again.steps_run == 0 and _same_weights(_weights(run.generator), weights)
+    assert (
+        f"{run.generator} rebuilt from the best checkpoint (epoch {first.best_epoch}), without training" in caplog.text
+    )
+    caplog.clear()
+    _train(data, run.root, 2, eval_every=1)  # intact: left alone
+    assert "rebuilt" not in caplog.text
+
+    _flip(run.generator)
+    best = tf.train.latest_checkpoint(str(run.best_checkpoints))
+    for data_file in Path(best).parent.glob(Path(best).name + ".data-*"):
+        os.truncate(data_file, 100)
+    with pytest.raises(UserError, match=r"generator.keras cannot be rebuilt: the best checkpoint .* does not "
+                       r"restore .*; pass --restart"):  # fmt: skip
+        _train(data, run.root, 2, eval_every=1)
+
+
 # Checkpoints that fall back ------------------------------------------------------------------------------
+
 
 CONFIG = GanConfig(size=28, channels=1, batch_size=4, latent_dim=16, g_filters=8, d_filters=8)
 
