@@ -181,6 +181,24 @@ def _same_weights(a: list[np.ndarray], b: list[np.ndarray]) -> bool:
     return len(a) == len(b) and all(np.array_equal(x, y) for x, y in zip(a, b, strict=True))
 
 
+def test_a_file_stamp_sees_other_bytes_of_the_same_size_and_keeps_its_record(tmp_path):
+    from tasks.caching import cache_problems
+    from tasks.hashing import FileStamp, stamps
+    from tasks.report.render import ProgressGif
+
+    path = tmp_path / "progress.gif"
+    path.write_bytes(bytes(range(256)) * 4)
+    stamp = FileStamp.of(path)
+    result = ProgressGif(path, 1, stamps(path, None, tmp_path / "absent"))
+    assert result.stamps == (stamp,) and cache_problems(result) == []
+    assert FileStamp.from_record(path, stamp.record()) == stamp and FileStamp.from_record(path, {}) is None
+    _flip(path)
+    assert stamp.problem() == "its sha256 differs from the one written"
+    assert cache_problems(result) == [f"{path} changed since it was written (its sha256 differs from the one written)"]
+    os.truncate(path, 10)
+    assert stamp.problem() == "it has 10 bytes, 1024 were written"
+
+
 @pytest.mark.slow
 def test_flipped_bytes_in_the_generator_and_the_gif_are_named_once_and_rebuilt_without_training(params, caplog):
     from flows.flow_parameters import of_run
