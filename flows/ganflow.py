@@ -55,11 +55,10 @@ def ganflow(**parameters: Any) -> RunResult:
     """
     params = run_params(parameters)
     run = RunFolder(params.run_dir)
-    with run.locked():
-        if params.restart:
-            run.check_clearable()  # before any step: --restart never deletes outside a run folder
-        with results_under(params.data_dir):  # cached results live with the data they describe
-            return _run(params, run)
+    if params.restart:  # before the lock, which creates .lock: a refused --restart leaves no trace at all
+        run.check_clearable()  # checked again under the lock, before anything is deleted (train's clear_training)
+    with run.locked(), results_under(params.data_dir):  # cached results live with the data they describe
+        return _run(params, run)
 
 
 def _run(params: RunParams, run: RunFolder) -> RunResult:

@@ -5,7 +5,9 @@ the task's inputs, its source, and `CodeIdentity`: the package's version plus a 
 sources of every project module the step's module imports, directly or not (Prefect's TASK_SOURCE
 covers only the task wrapper's own body, so a changed helper would not count). A cached result that
 names a file which has since been deleted, or whose `cache_problem()` reports damage, is not reused:
-the step runs again and writes the file at the same path, after which the record is valid again.
+the record is deleted, the step runs again, and its new result takes the record's place. Every
+file a step hands on is stamped in its result (`tasks.hashing.FileStamp`: size and sha256 when written);
+a stamp that no longer matches is one warning line naming the file, then the step runs again.
 
 The results (pickles) live in `<data-dir>/task-results/`, one store per data folder whatever folder the
 command was typed in, owner-only: a pickle is code, so nobody else may write one where ganflow reads it.
@@ -26,6 +28,8 @@ from pathlib import Path
 from typing import Any
 
 from prefect.cache_policies import INPUTS, TASK_SOURCE, CachePolicy
+
+from tasks.hashing import FileStamp
 
 PROJECT_PACKAGES = ("tasks", "ganmodels", "flows")
 
@@ -132,7 +136,9 @@ def key_policy(base: CachePolicy = INPUTS) -> CachePolicy:
 class OutputsExist(CachePolicy):
     """Wraps a key policy: no cache hit while a file named by the cached result is missing or damaged.
 
-    Damage is what a result's `cache_problem()` reports; the step that then runs says what it found.
+    Damage is what a result's `cache_problem()` reports. A `FileStamp` that no longer matches is named here,
+    in one warning line (the steps that rewrite such files need not look); other objects (the preprocess
+    cache) are checked again by the step that then runs, which says what it found.
     """
 
     base: CachePolicy = dataclasses.field(default_factory=key_policy)
@@ -142,9 +148,36 @@ class OutputsExist(CachePolicy):
         store = getattr(task_ctx, "result_store", None)
         if key and store is not None and store.exists(key):
             cached = store.read(key).result
-            if not all(p.exists() for p in output_paths(cached)) or cache_problems(cached):
-                return None  # run uncached; the rewritten files make the old record valid again
+            if not all(p.exists() for p in output_paths(cached)) or _refused(task_ctx, cached):
+                _forget(store, key)  # the step runs; Prefect then writes its new record under the same key
         return key
+
+
+def _refused(task_ctx, cached: Any) -> bool:
+    """Whether anything in the cached result reports damage; changed stamps are named in one warning line."""
+    from tasks.progress import run_logger
+
+    leaves = [leaf for leaf in _leaves(cached, _reports_problems) if _reports_problems(leaf)]
+    problems = [(leaf, p) for leaf in leaves if (p := leaf.cache_problem())]
+    changed = [p for leaf, p in problems if isinstance(leaf, FileStamp)]
+    if changed:
+        more = f" (and {len(changed) - 1} more)" if len(changed) > 1 else ""
+        name = getattr(getattr(task_ctx, "task", None), "name", "step")
+        run_logger().warning("%s: the cached result is not reused: %s%s; the step runs again", name, changed[0], more)
+    return bool(problems)
+
+
+def _forget(store, key: str) -> None:
+    """Delete a refused record: Prefect never overwrites one, and the new result (with new stamps: a rewritten
+    generator.keras differs in its saved date) must take its key, or every later run would refuse it again."""
+    from prefect.filesystems import LocalFileSystem
+
+    storage = store.result_storage
+    if isinstance(storage, LocalFileSystem):  # ours (`results_under`) always is
+        path = Path(storage.basepath or ".").expanduser().resolve() / key
+        path.unlink(missing_ok=True)
+        for name in (key, str(path)):  # what this process may remember of it
+            store.cache.pop(name, None)
 
 
 def step_options(**overrides: Any) -> dict[str, Any]:

@@ -162,7 +162,103 @@ def test_the_flow_does_not_serve_a_damaged_cache_from_prefects_cache(params):
     assert again.states["train"] == "Cached"  # same data, same code: nothing else to repeat
 
 
+def _flip(path: Path, count: int = 64) -> None:
+    """Invert `count` bytes in the middle of a file: same size, other bytes."""
+    with open(path, "r+b") as f:
+        f.seek(os.path.getsize(path) // 2)
+        flipped = bytes(255 - b for b in f.read(count))
+        f.seek(os.path.getsize(path) // 2)
+        f.write(flipped)
+
+
+def _weights(model_file: Path) -> list[np.ndarray]:
+    from ganmodels.tf import keras
+
+    return keras.models.load_model(model_file, compile=False).get_weights()
+
+
+def _same_weights(a: list[np.ndarray], b: list[np.ndarray]) -> bool:
+    return len(a) == len(b) and all(np.array_equal(x, y) for x, y in zip(a, b, strict=True))
+
+
+def test_a_file_stamp_sees_other_bytes_of_the_same_size_and_keeps_its_record(tmp_path):
+    from tasks.caching import cache_problems
+    from tasks.hashing import FileStamp, stamps
+    from tasks.report.render import ProgressGif
+
+    path = tmp_path / "progress.gif"
+    path.write_bytes(bytes(range(256)) * 4)
+    stamp = FileStamp.of(path)
+    result = ProgressGif(path, 1, stamps(path, None, tmp_path / "absent"))
+    assert result.stamps == (stamp,) and cache_problems(result) == []
+    assert FileStamp.from_record(path, stamp.record()) == stamp and FileStamp.from_record(path, {}) is None
+    _flip(path)
+    assert stamp.problem() == "its sha256 differs from the one written"
+    assert cache_problems(result) == [f"{path} changed since it was written (its sha256 differs from the one written)"]
+    os.truncate(path, 10)
+    assert stamp.problem() == "it has 10 bytes, 1024 were written"
+
+
+@pytest.mark.slow
+def test_flipped_bytes_in_the_generator_and_the_gif_are_named_once_and_rebuilt_without_training(params, caplog):
+    from flows.flow_parameters import of_run
+    from flows.ganflow import ganflow
+
+    run = RunFolder(params.run_dir)
+    ganflow(**of_run(params))
+    unchanged = ganflow(**of_run(params))
+    assert set(unchanged.states.values()) == {"Cached"}  # the stamps match: caching still holds
+    gif, weights, metrics = run.gif.read_bytes(), _weights(run.generator), run.read_metrics()
+    _flip(run.generator)
+    _flip(run.gif)
+    caplog.set_level("INFO")
+    caplog.clear()
+    again = ganflow(**of_run(params))
+    assert again.states["train"] == again.states["render"] == "Completed"
+    refused = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING and "not reused" in r.msg]
+    assert len(refused) == 2, refused  # one line per step, naming the file
+    assert f"train: the cached result is not reused: {run.generator} changed since it was written" in refused[0]
+    assert f"render: the cached result is not reused: {run.gif} changed since it was written" in refused[1]
+    assert any(f"{run.generator} rebuilt from the best checkpoint" in r.getMessage() for r in caplog.records)
+    assert again.steps_trained == 0 and run.read_metrics() == metrics  # no epoch trained again
+    assert _same_weights(_weights(run.generator), weights)  # the best epoch's generator, from its checkpoint
+    assert run.gif.read_bytes() == gif  # drawn again from the same grids
+    assert set(ganflow(**of_run(params)).states.values()) == {"Cached"}  # intact again: reused
+
+
+@pytest.mark.slow
+def test_train_puts_back_a_damaged_generator_and_says_restart_when_the_best_checkpoint_is_damaged_too(
+    make_faces, tmp_path, caplog
+):
+    from ganmodels.tf import tf
+
+    data = preprocess_images(_acquired(make_faces(8)), 28, 1, "center", tmp_path / "data")
+    run = RunFolder(tmp_path / "run")
+    first = _train(data, run.root, 2, eval_every=1)
+    assert first.best_epoch is not None
+    weights = _weights(run.generator)
+    _flip(run.generator)
+    caplog.set_level("INFO", logger="ganflow")
+    again = _train(data, run.root, 2, eval_every=1)
+    assert again.steps_run == 0 and _same_weights(_weights(run.generator), weights)
+    assert (
+        f"{run.generator} rebuilt from the best checkpoint (epoch {first.best_epoch}), without training" in caplog.text
+    )
+    caplog.clear()
+    _train(data, run.root, 2, eval_every=1)  # intact: left alone
+    assert "rebuilt" not in caplog.text
+
+    _flip(run.generator)
+    best = tf.train.latest_checkpoint(str(run.best_checkpoints))
+    for data_file in Path(best).parent.glob(Path(best).name + ".data-*"):
+        os.truncate(data_file, 100)
+    with pytest.raises(UserError, match=r"generator.keras cannot be rebuilt: the best checkpoint .* does not "
+                       r"restore .*; pass --restart"):  # fmt: skip
+        _train(data, run.root, 2, eval_every=1)
+
+
 # Checkpoints that fall back ------------------------------------------------------------------------------
+
 
 CONFIG = GanConfig(size=28, channels=1, batch_size=4, latent_dim=16, g_filters=8, d_filters=8)
 
@@ -310,6 +406,26 @@ def test_restart_refuses_a_folder_that_is_not_a_run_folder(prefect_server, tiny_
     assert (folder / "samples" / "holiday.png").read_bytes() == b"precious"
     assert (folder / "metrics.csv").read_text() == "mine\n"
     assert not list(tmp_path.glob("*px*"))  # refused before any step ran
+
+
+def _snapshot(folder: Path) -> dict[str, bytes | None]:
+    """Every path under `folder` with its bytes (None for a folder)."""
+    return {str(p.relative_to(folder)): None if p.is_dir() else p.read_bytes() for p in sorted(folder.rglob("*"))}
+
+
+def test_a_refused_restart_leaves_the_folder_byte_for_byte_unchanged(prefect_server, tiny_faces, tmp_path):
+    from flows.cli import cli
+
+    folder = tmp_path / "my-photos"
+    (folder / "checkpoints").mkdir(parents=True)
+    (folder / "checkpoints" / "notes.txt").write_bytes(b"mine")
+    (folder / "holiday.png").write_bytes(b"precious")
+    before, mtime = _snapshot(folder), folder.stat().st_mtime_ns
+    args = ["run", "--restart", "--source", str(tiny_faces), "--run-dir", str(folder), "--data-dir", str(tmp_path)]
+    out = CliRunner().invoke(cli, args)
+    assert out.exit_code == 1 and "is not a ganflow run folder" in out.output, out.output
+    assert _snapshot(folder) == before  # no .lock, no marker: nothing written, nothing deleted
+    assert folder.stat().st_mtime_ns == mtime
 
 
 def test_restart_clears_only_what_training_wrote_in_a_marked_folder(tmp_path):

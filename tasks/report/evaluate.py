@@ -23,6 +23,7 @@ from ganmodels.metrics.swd import swd
 from tasks.atomic import atomic_path, write_json
 from tasks.caching import step_options
 from tasks.errors import UserError
+from tasks.hashing import FileStamp, stamps
 from tasks.progress import run_logger
 from tasks.report.generate import images_from, latent_distribution, latent_shape, load_generator
 from tasks.report.render import write_png
@@ -40,6 +41,7 @@ class Evaluation:
     report: Path
     nearest: Path
     swd: float
+    stamps: tuple[FileStamp, ...] = ()  # the report and picture as written: a cached result needs them intact
 
 
 def real_subset(images: np.ndarray, count: int, seed: int = EVAL_SEED) -> np.ndarray:
@@ -141,7 +143,7 @@ def evaluate_generator(
     report, fake, closest = full_evaluation(generator, images, count, inception_weights, dist)
     nearest = nearest_picture(fake, images, closest, run.nearest)
     path = write_json(run.evaluation(name), report)
-    return Evaluation(path, nearest, report["swd"]["mean"])
+    return Evaluation(path, nearest, report["swd"]["mean"], stamps(path, nearest))
 
 
 def evaluate_run(

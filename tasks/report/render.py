@@ -13,6 +13,7 @@ from prefect import task
 from tasks.atomic import write_bytes
 from tasks.caching import step_options
 from tasks.errors import UserError
+from tasks.hashing import FileStamp, stamps
 
 FRAME_PATTERN = re.compile(r"epoch_(\d{4,})\.png$")
 MIN_FRAME_SIDE = 200  # smaller grids are enlarged (nearest neighbour) so the faces stay visible
@@ -23,6 +24,7 @@ GIF_COLORS = 128  # per-frame palette; no dithering, which costs time and compre
 class ProgressGif:
     path: Path
     frames: int
+    stamps: tuple[FileStamp, ...] = ()  # the GIF as written: a cached result is reused only while it is intact
 
 
 def image_grid(images: np.ndarray, gap: int = 2) -> np.ndarray:
@@ -118,7 +120,7 @@ def render_gif(samples_dir: Path, gif_path: Path, seconds_per_frame: float = 0.1
         raise UserError(f"no sample grids (epoch_NNNN.png) in {samples_dir} to make a GIF from")
     images = [labelled_frame(cv2.cvtColor(cv2.imread(str(p)), cv2.COLOR_BGR2RGB), f"epoch {e}") for e, p in frames]
     write_gif(images, gif_path, [seconds_per_frame * 1000] * (len(images) - 1) + [2000])
-    return ProgressGif(Path(gif_path), len(images))
+    return ProgressGif(Path(gif_path), len(images), stamps(gif_path))
 
 
 def evenly_spaced(items: list, most: int) -> list:

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ganmodels.train_step import to_uint8
+from tasks.hashing import FileStamp
 from tasks.progress import Throttled, run_logger
 from tasks.report.artifacts import TrainingProgress
 from tasks.report.evaluate import TRAINING_SUBSET, BestSoFar, epoch_scores, real_subset, write_curves
@@ -68,7 +69,7 @@ class QualityMonitor(Callback):
     def __init__(self, run: RunFolder, images: np.ndarray, checkpoints: Checkpoints, eval_every: int, dist: str):
         self.run, self.checkpoints, self.eval_every, self.dist = run, checkpoints, eval_every, dist
         self.real = real_subset(images, TRAINING_SUBSET) if eval_every else None
-        self.best = BestSoFar(**run.read_best())
+        self.best = BestSoFar(*run.read_best())
 
     def on_epoch_end(self, loop: TrainingLoop, epoch: int, logs: dict[str, Any]) -> None:
         if not (self.eval_every and epoch % self.eval_every == 0):
@@ -76,8 +77,8 @@ class QualityMonitor(Callback):
         scores = epoch_scores(self.real, loop.state.models.sampler, self.dist)
         logs.update(scores)
         if self.best.offer(epoch, scores["swd"]):
-            self.checkpoints.save_best(epoch, scores["swd"])
-            loop.save_generator(self.run.generator)
+            generator = FileStamp.of(loop.save_generator(self.run.generator))
+            self.checkpoints.save_best(epoch, scores["swd"], generator)
 
 
 class TensorBoard(Callback):
@@ -115,7 +116,7 @@ class MetricsLog(Callback):
     def on_train_end(self, loop: TrainingLoop) -> None:
         if not self.run.metrics.exists():  # stopped before any epoch ended: the header, for the run's outputs
             self.run.write_metrics(self.rows)
-        if self.rows and not self.run.curves.exists():
+        if self.rows and (loop.steps_run == 0 or not self.run.curves.exists()):  # a rerun redraws a damaged one
             write_curves(self.rows, self.run.curves)
 
     def on_train_begin(self, loop: TrainingLoop) -> None:

@@ -24,6 +24,7 @@ from ganmodels.sampler_stats import refresh_sampler_stats
 from ganmodels.state import TrainingState
 from ganmodels.tf import keras, tf
 from tasks.errors import UserError
+from tasks.hashing import FileStamp
 from tasks.progress import run_logger
 from tasks.train.run_folder import RunFolder
 
@@ -169,16 +170,17 @@ class Checkpoints:
         if self.cadence.due(int(self.state.step.numpy())) and int(self.state.batch_in_epoch.numpy()) < per_epoch:
             self.save()
 
-    def save_best(self, epoch: int, swd: float) -> None:
+    def save_best(self, epoch: int, swd: float, generator: FileStamp) -> None:
+        """The best epoch's full state, and its record with the stamp of the generator.keras written for it."""
         self.best.save(checkpoint_number=epoch)
-        self.run.write_best(epoch, swd)
+        self.run.write_best(epoch, swd, generator)
 
 
-def generator_from_checkpoint(run: RunFolder, which: str) -> keras.Model:
-    """Rebuild the generator from the run's recorded config and load only its weights from a checkpoint.
+def _generator_loader(run: RunFolder) -> Callable[[str], keras.Model]:
+    """Loads the generator's weights from one checkpoint into a generator built from the recorded config.
 
-    `which`: latest (falling back to older ones), best, or a checkpoint prefix. A run with EMA samples
-    from its EMA generator, so that is the one loaded, as in generator.keras.
+    A run with EMA samples from its EMA generator, so that is the one loaded, as in generator.keras.
+    Raises one of RESTORE_ERRORS when the checkpoint is damaged.
     """
     recorded = run.read_config()
     if recorded is None:
@@ -186,20 +188,29 @@ def generator_from_checkpoint(run: RunFolder, which: str) -> keras.Model:
     precision = recorded.get("runtime", {}).get("precision", "fp32")
     config = GanConfig.from_dict(recorded["config"])
 
-    def build() -> keras.Model:
+    def load(prefix: str) -> keras.Model:
         with dtype_policy("mixed_bfloat16" if precision == "bf16" else "float32"):
-            return build_generator(config)
-
-    holder: dict[str, keras.Model] = {}
-
-    def restore(prefix: str) -> None:
-        generator = build()
+            generator = build_generator(config)
         saved = {name.split("/")[0] for name, _ in tf.train.list_variables(prefix)}
         key = "ema_generator" if config.ema is not None and "ema_generator" in saved else "generator"
         tf.train.Checkpoint(**{key: generator}).restore(prefix).expect_partial().assert_existing_objects_matched()
         if _mid_epoch(prefix):  # epoch-end checkpoints hold the statistics the run drew with; mid-epoch ones lag
             refresh_sampler_stats(generator, config)
-        holder["generator"] = generator
+        return generator
+
+    return load
+
+
+def generator_from_checkpoint(run: RunFolder, which: str) -> keras.Model:
+    """Rebuild the generator from the run's recorded config and load only its weights from a checkpoint.
+
+    `which`: latest (falling back to older ones), best, or a checkpoint prefix.
+    """
+    load = _generator_loader(run)
+    holder: dict[str, keras.Model] = {}
+
+    def restore(prefix: str) -> None:
+        holder["generator"] = load(prefix)
 
     if which == "latest":
         if restore_newest(run.checkpoints, restore, "--checkpoint latest") is None:
@@ -223,6 +234,21 @@ def generator_from_checkpoint(run: RunFolder, which: str) -> keras.Model:
             f"--checkpoint {which}: {prefix} does not restore ({_reason(exc)}); try --checkpoint latest"
         ) from None
     return holder["generator"]
+
+
+def best_generator(run: RunFolder) -> keras.Model | None:
+    """For training, which puts back a damaged or lost generator.keras: the best epoch's generator, from its
+    checkpoint; None when there is no best checkpoint; one line suggesting `--restart` when it does not restore."""
+    prefix = tf.train.latest_checkpoint(str(run.best_checkpoints))
+    if not prefix:
+        return None
+    try:
+        return _generator_loader(run)(prefix)
+    except RESTORE_ERRORS as exc:
+        raise UserError(
+            f"{run.generator} cannot be rebuilt: the best checkpoint {prefix} does not restore ({_reason(exc)}); "
+            "pass --restart to train from scratch there, or choose another --run-dir"
+        ) from None
 
 
 def _mid_epoch(prefix: str) -> bool:

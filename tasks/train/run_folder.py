@@ -14,7 +14,8 @@ This module is the only one that spells a file name of the run folder or parses 
       samples/epoch_NNNN.png   one sample grid per epoch, from fixed latents
       checkpoints/             tf.train.CheckpointManager's folder (tasks/train/checkpoints.py)
         config.json            the config record: model config, runtime, data identity
-        best/                  the best epoch's checkpoint, and best.json (its epoch and SWD)
+        best/                  the best epoch's checkpoint, and best.json (its epoch, SWD, and the
+                               size and sha256 of the generator.keras written for it)
       tb/                      TensorBoard event files
 
 The lock (for sweeps and anything else that runs a flow on a folder): `with RunFolder(d).locked(): ...`
@@ -40,6 +41,7 @@ from typing import Any
 
 from tasks.atomic import read_json, write_bytes, write_json
 from tasks.errors import UserError
+from tasks.hashing import FileStamp
 
 MARKER_FORMAT = 1
 METRIC_FIELDS = ("epoch", "step", "d_loss", "g_loss", "d_extra", "g_extra", "swd", "ndb", "js", "seconds")
@@ -224,11 +226,18 @@ class RunFolder:
             self.config_record, {"fingerprint": fingerprint, "config": config, "runtime": runtime, "data": data}
         )
 
-    def read_best(self) -> dict[str, Any]:
-        return read_json(self.best_record)
+    def read_best(self) -> tuple[int | None, float | None]:
+        """The best epoch and its SWD; (None, None) when quality was never evaluated here."""
+        record = read_json(self.best_record)
+        return record.get("epoch"), record.get("swd")
 
-    def write_best(self, epoch: int, swd: float) -> Path:
-        return write_json(self.best_record, {"epoch": epoch, "swd": swd})
+    def best_generator_stamp(self) -> FileStamp | None:
+        """generator.keras as it was written for the best epoch; None when the record holds no stamp."""
+        return FileStamp.from_record(self.generator, read_json(self.best_record).get("generator"))
+
+    def write_best(self, epoch: int, swd: float, generator: FileStamp | None = None) -> Path:
+        record = {"epoch": epoch, "swd": swd} | ({"generator": generator.record()} if generator else {})
+        return write_json(self.best_record, record)
 
     def write_summary(self, **sections: Any) -> Path:
         """summary.json from the sections (paths and dataclasses as plain values), atomically.

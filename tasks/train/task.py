@@ -23,12 +23,13 @@ from ganmodels.state import TrainingState
 from tasks.atomic import atomic_path
 from tasks.caching import step_options
 from tasks.errors import UserError
+from tasks.hashing import FileStamp, stamps
 from tasks.preprocess.manifest import data_identity
 from tasks.preprocess.task import PreprocessedData
 from tasks.progress import progress_bar, run_logger
 from tasks.train import callbacks as cb
 from tasks.train.budget import EPOCHS_DONE, TimeBudget
-from tasks.train.checkpoints import Checkpoints, check_compatible, generator_from_checkpoint
+from tasks.train.checkpoints import Checkpoints, best_generator, check_compatible
 from tasks.train.options import TrainOptions
 from tasks.train.run_folder import RunFolder
 
@@ -50,6 +51,7 @@ class TrainedModel:
     curves: Path | None = None
     best_epoch: int | None = None  # the epoch whose SWD was best, when quality was evaluated
     stopped: str = EPOCHS_DONE  # why training ended: EPOCHS_DONE, or budget.BUDGET_SPENT (--max-minutes)
+    stamps: tuple[FileStamp, ...] = ()  # the generators and curves as written: a cached result needs them intact
 
 
 class TrainingLoop:
@@ -181,9 +183,9 @@ def train_gan(data: PreprocessedData, config: GanConfig, options: TrainOptions, 
     if quality.best.epoch is None:  # nothing was evaluated: the final generator is the one
         with atomic_path(run.generator) as tmp:
             shutil.copyfile(last, tmp)
-    elif not run.generator.exists():  # the best epoch's file was deleted: rebuild it from its checkpoint
-        with atomic_path(run.generator) as tmp:
-            generator_from_checkpoint(run, "best").save(tmp)
+    else:
+        _keep_best_generator(run, last)
+    curves = run.curves if run.curves.exists() else None
     return TrainedModel(
         run.generator,
         run.checkpoints,
@@ -195,10 +197,34 @@ def train_gan(data: PreprocessedData, config: GanConfig, options: TrainOptions, 
         runtime.to_dict(),
         extra_updates=state.extra_updates(),
         generator_last=last,
-        curves=run.curves if run.curves.exists() else None,
+        curves=curves,
         best_epoch=quality.best.epoch,
         stopped=loop.stopped,
+        stamps=stamps(run.generator, last, curves),
     )
+
+
+def _keep_best_generator(run: RunFolder, last: Path) -> None:
+    """Put back generator.keras when it no longer holds the bytes written for the best epoch (or is gone).
+
+    It is rebuilt from the best checkpoint, without training; with no best checkpoint left it becomes the
+    last epoch's generator. A best checkpoint that does not restore is one line suggesting `--restart`.
+    """
+    stamp = run.best_generator_stamp()
+    if stamp is not None and stamp.problem() is None:
+        return
+    epoch, swd = run.read_best()
+    generator = best_generator(run)
+    with atomic_path(run.generator) as tmp:
+        if generator is None:
+            shutil.copyfile(last, tmp)
+        else:
+            generator.save(tmp)
+    if generator is None:
+        run_logger().warning("%s: no best checkpoint is left, so it is the last epoch's generator now", run.generator)
+        return
+    run.write_best(epoch, swd, FileStamp.of(run.generator))
+    run_logger().info("%s rebuilt from the best checkpoint (epoch %s), without training", run.generator, epoch)
 
 
 @task(name="train", task_run_name="train[{run_dir.name} to epoch {options.epochs}]", **step_options())
