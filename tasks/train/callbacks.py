@@ -62,12 +62,23 @@ class SampleGrid(Callback):
 
 
 class QualityMonitor(Callback):
-    """Every `eval_every` epochs: SWD and NDB/JS into `logs`; a new best SWD saves the best checkpoint and
-    generator.keras. The best so far lives in checkpoints/best/, so a resumed run keeps its champion."""
+    """Every `eval_every` epochs: SWD, NDB/JS and the colour figures into `logs`, against held-out images
+    when the run holds some out (else training images); a new best by `BestSoFar`'s rule (SWD and colour
+    together) saves the best checkpoint and generator.keras. The best so far lives in checkpoints/best/,
+    so a resumed run keeps its champion."""
 
-    def __init__(self, run: RunFolder, images: np.ndarray, checkpoints: Checkpoints, eval_every: int, dist: str):
+    def __init__(
+        self,
+        run: RunFolder,
+        images: np.ndarray,
+        checkpoints: Checkpoints,
+        eval_every: int,
+        dist: str,
+        held_out: np.ndarray | None = None,
+    ):
         self.run, self.checkpoints, self.eval_every, self.dist = run, checkpoints, eval_every, dist
-        self.real = real_subset(images, TRAINING_SUBSET) if eval_every else None
+        real = held_out if held_out is not None else images
+        self.real = real_subset(real, TRAINING_SUBSET) if eval_every else None
         self.best = BestSoFar(**run.read_best())
 
     def on_epoch_end(self, loop: TrainingLoop, epoch: int, logs: dict[str, Any]) -> None:
@@ -75,8 +86,8 @@ class QualityMonitor(Callback):
             return
         scores = epoch_scores(self.real, loop.state.models.sampler, self.dist)
         logs.update(scores)
-        if self.best.offer(epoch, scores["swd"]):
-            self.checkpoints.save_best(epoch, scores["swd"])
+        if self.best.offer(epoch, scores["swd"], scores["colour"]):
+            self.checkpoints.save_best(epoch, self.best.record())
             loop.save_generator(self.run.generator)
 
 
@@ -90,7 +101,7 @@ class TensorBoard(Callback):
 
     def on_epoch_end(self, loop: TrainingLoop, epoch: int, logs: dict[str, Any]) -> None:
         with self.writer.as_default(step=epoch):
-            for key in ("d_loss", "g_loss", "swd", "ndb", "js"):
+            for key in ("d_loss", "g_loss", "swd", "ndb", "js", "colour", "hist", "spread_fake"):
                 if key in logs:
                     self.tf.summary.scalar(key, float(logs[key]))
             self.tf.summary.image("samples", logs["grid"][None])

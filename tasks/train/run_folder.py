@@ -8,13 +8,13 @@ This module is the only one that spells a file name of the run folder or parses 
       .lock                    held by the flow for its whole life (fcntl); holds the holder's PID
       metrics.csv              one row per finished epoch (METRIC_FIELDS)
       summary.json             what the last run did, on which data, where the outputs are
-      generator.keras          the generator of the best epoch by SWD (the last one when not evaluated)
+      generator.keras          the generator of the best epoch by SWD and colour (the last one when not evaluated)
       generator-last.keras     the generator of the last epoch
       progress.gif, curves.png, nearest.png, evaluation*.json
       samples/epoch_NNNN.png   one sample grid per epoch, from fixed latents
       checkpoints/             tf.train.CheckpointManager's folder (tasks/train/checkpoints.py)
-        config.json            the config record: model config, runtime, data identity
-        best/                  the best epoch's checkpoint, and best.json (its epoch and SWD)
+        config.json            the config record: model config, runtime, data identity (with the held-out split)
+        best/                  the best epoch's checkpoint, and best.json (its epoch, SWD, colour figure, score)
       tb/                      TensorBoard event files
 
 The lock (for sweeps and anything else that runs a flow on a folder): `with RunFolder(d).locked(): ...`
@@ -42,7 +42,22 @@ from tasks.atomic import read_json, write_bytes, write_json
 from tasks.errors import UserError
 
 MARKER_FORMAT = 1
-METRIC_FIELDS = ("epoch", "step", "d_loss", "g_loss", "d_extra", "g_extra", "swd", "ndb", "js", "seconds")
+METRIC_FIELDS = (
+    "epoch",
+    "step",
+    "d_loss",
+    "g_loss",
+    "d_extra",
+    "g_extra",
+    "swd",
+    "ndb",
+    "js",
+    "colour",
+    "hist",
+    "spread_real",
+    "spread_fake",
+    "seconds",
+)
 
 
 class RunFolderBusy(UserError):
@@ -227,8 +242,9 @@ class RunFolder:
     def read_best(self) -> dict[str, Any]:
         return read_json(self.best_record)
 
-    def write_best(self, epoch: int, swd: float) -> Path:
-        return write_json(self.best_record, {"epoch": epoch, "swd": swd})
+    def write_best(self, record: dict[str, Any]) -> Path:
+        """best.json: the best epoch and what the best-checkpoint rule needs to go on (BestSoFar.record)."""
+        return write_json(self.best_record, record)
 
     def write_summary(self, **sections: Any) -> Path:
         """summary.json from the sections (paths and dataclasses as plain values), atomically.
