@@ -135,6 +135,23 @@ def full_evaluation(
     return report, fake, copies["closest"]
 
 
+def side_by_side(report: dict) -> list[str]:
+    """The headline figures as text lines: against held-out images and, beside them, training images."""
+    sets = [(report.get("scored_against", "training"), report)]
+    if report.get("train"):
+        sets.append(("training", report["train"]))
+    lines = []
+    for label, figures in sets:
+        colour, bins = figures["colour"], figures["ndb"]
+        lines.append(
+            f"against {figures['images']} {label} images: SWD x1e3 {figures['swd']['mean']:.2f}, "
+            f"colour {colour['figure']:.2f} (spread generated {colour['spread_fake']:.1f}, real "
+            f"{colour['spread_real']:.1f}), histogram {colour['histogram']:.3f}, "
+            f"NDB {bins['ndb']}/{bins['bins']}, JS {bins['js']:.4f}"
+        )
+    return lines
+
+
 def nearest_picture(fake: np.ndarray, train: np.ndarray, closest: list, path: Path) -> Path:
     """Generated images (top row) over their nearest training images (bottom row), 2x enlarged."""
     pairs = [np.concatenate([fake[f], np.asarray(train[t])], axis=0) for f, t, _ in closest]
