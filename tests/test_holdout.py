@@ -105,3 +105,17 @@ def test_training_never_sees_held_out_images_and_evaluate_reports_both_sets(tmp_
     assert report["colour"]["spread_real"] == 0.0 and report["train"]["colour"]["spread_real"] > 0
     assert report["colour"]["figure"] > report["train"]["colour"]["figure"] + 50
     assert result.colour == report["colour"]["figure"]
+
+
+def test_a_run_folder_keeps_the_split_it_started_with(tmp_path, caplog):
+    from tasks.train.run_folder import RunFolder
+    from tasks.train.task import _split
+
+    run = RunFolder(tmp_path / "run")
+    assert _split(run, 2000, 0.1).held_out == MIN_HELD_OUT  # a new folder takes the option
+    run.write_config({}, {}, {"sha256": "x"}, "f")  # a folder from before splits: it trained on everything
+    with caplog.at_level("WARNING", logger="ganflow"):
+        assert _split(run, 2000, 0.1).held_out == 0
+    assert "before held-out splits" in caplog.text and "--restart" in caplog.text
+    run.write_config({}, {}, {"holdout": Split.of(2000, 0.25).record()}, "f")
+    assert _split(run, 2000, 0.1).held_out == 500  # resumed: the recorded split, whatever --holdout says now
