@@ -1,10 +1,11 @@
 """Colourful face-like images for the quality bench: the offline sample is gray, so colour is never tested.
 
-`write_colour_faces(folder, n, seed)` draws `n` 178x218 (CelebA's size) JPEGs with numpy and OpenCV only:
-a background (a colour, a gradient to a second colour), shoulders in a clothing colour, a face oval in a
-skin tone from pale to dark, hair (black, browns, blond, red, grey, now and then a dyed colour) in one of
-a few cuts, eyes with a coloured iris, brows, nose shading and lips; then light from one side, a colour
-temperature (warm to cool) and a brightness over the whole picture, a little blur and sensor noise.
+`write_colour_faces(folder, n, seed)` draws `n` 178x218 (CelebA's size) JPEGs with numpy and OpenCV
+only: a background (a colour, a gradient to a second colour, mostly out-of-focus shapes of other colours),
+shoulders in a clothing colour, a face oval in a skin tone from pale to dark, hair (black, browns, blond,
+red, grey, now and then a dyed colour) in one of a few cuts, eyes with a coloured iris, brows, nose
+shading and lips; then light from one side, a colour temperature (warm to cool) and a brightness over the
+whole picture, a little blur and sensor noise.
 Position, scale and tilt of the head vary, so shapes vary as well as colours. Image `i` of a seed depends
 only on (seed, i): the first k images of a larger set are the same files, and seeds 0 and 1 make
 disjoint sets (train on seed 0, score against seed 1).
@@ -32,7 +33,7 @@ import cv2
 import numpy as np
 
 WIDTH, HEIGHT = 178, 218
-VERSION = 1
+VERSION = 2
 MARKER = "colour_faces.json"
 
 # Skin tones (RGB) from very pale to very dark; each face picks a point between two neighbours.
@@ -84,6 +85,17 @@ def draw_face(rng: np.random.Generator) -> np.ndarray:
     bottom = top * rng.uniform(0.5, 1.1) if rng.random() < 0.5 else _hsv_colour(rng, (0.0, 0.9), (0.15, 1.0))
     t = np.linspace(0, 1, HEIGHT, dtype=np.float32)[:, None, None]
     img = np.ascontiguousarray(np.broadcast_to(top * (1 - t) + bottom * t, (HEIGHT, WIDTH, 3)), dtype=np.float32)
+    # Most photos have a scene behind the person: out-of-focus shapes in other colours.
+    if rng.random() < 0.75:
+        for _ in range(rng.integers(2, 9)):
+            colour = _hsv_colour(rng, (0.0, 1.0), (0.1, 1.0))
+            x, y = rng.uniform(0, WIDTH), rng.uniform(0, HEIGHT)
+            w, h = rng.uniform(10, 70), rng.uniform(10, 90)
+            if rng.random() < 0.5:
+                _ellipse(img, (x, y), (w, h), rng.uniform(0, 180), colour)
+            else:
+                cv2.rectangle(img, (int(x - w), int(y - h)), (int(x + w), int(y + h)), tuple(map(float, colour)), -1)
+        img = cv2.GaussianBlur(img, (0, 0), rng.uniform(3, 12))
 
     scale = rng.uniform(0.85, 1.15)
     cx = WIDTH / 2 + rng.normal(0, 7)
