@@ -79,6 +79,7 @@ def test_training_never_sees_held_out_images_and_evaluate_reports_both_sets(tmp_
     from tasks.report.evaluate import evaluate_generator
     from tasks.report.generate import load_generator
     from tasks.train.options import TrainOptions
+    from tasks.train.run_folder import RunFolder
     from tasks.train.task import train_gan
 
     cfg = GanConfig(size=28, channels=1, latent_dim=8, batch_size=64, g_filters=8, d_filters=8)
@@ -93,6 +94,8 @@ def test_training_never_sees_held_out_images_and_evaluate_reports_both_sets(tmp_
     for name in a:  # whatever the held-out images hold, training ends bit-identical
         assert np.array_equal(a[name], b[name]), name
 
+    (row,) = RunFolder(tmp_path / "run-white").read_metrics()  # the per-epoch monitor: held-out, training beside
+    assert float(row["colour"]) > float(row["colour_train"]) + 50 and float(row["spread_real"]) == 0.0
     record = json.loads((tmp_path / "run-white" / "checkpoints" / "config.json").read_text())["data"]["holdout"]
     assert record == first.split == Split.of(MIN_SET_SIZE, 0.1).record()
     result = evaluate_generator(

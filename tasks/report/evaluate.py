@@ -71,12 +71,19 @@ def colour_scores(real: np.ndarray, fake: np.ndarray) -> dict[str, float]:
     }
 
 
-def epoch_scores(real: np.ndarray, generator, dist: str = "normal") -> dict[str, float]:
-    """The cheap per-epoch figures: SWD (mean over levels), NDB/JS and the colour figures."""
+def epoch_scores(
+    real: np.ndarray, generator, dist: str = "normal", train: np.ndarray | None = None
+) -> dict[str, float]:
+    """The cheap per-epoch figures: SWD (mean over levels), NDB/JS and the colour figures against `real`;
+    with `train` (training images, when `real` are held-out ones) the colour figure against those too."""
     fake = generated(generator, len(real), dist)
     bins = ndb_js(real, fake, bins=min(20, max(2, len(real) // 10)))
     colour = colour_scores(real, fake)
+    beside = (
+        {} if train is None else {"colour_train": round(colour_distance(mean_colours(train), mean_colours(fake)), 4)}
+    )
     return {
+        **beside,
         "swd": round(swd(real, fake)["mean"], 4),
         "ndb": bins["ndb"],
         "js": round(bins["js"], 5),

@@ -63,9 +63,10 @@ class SampleGrid(Callback):
 
 class QualityMonitor(Callback):
     """Every `eval_every` epochs: SWD, NDB/JS and the colour figures into `logs`, against held-out images
-    when the run holds some out (else training images); a new best by `BestSoFar`'s rule (SWD and colour
-    together) saves the best checkpoint and generator.keras. The best so far lives in checkpoints/best/,
-    so a resumed run keeps its champion."""
+    when the run holds some out, else against training images. With held-out images the colour figure
+    against training images goes beside them (`colour_train`: cheap, the generated images are the same).
+    A new best by `BestSoFar`'s rule (SWD and colour together) saves the best checkpoint and
+    generator.keras. The best so far lives in checkpoints/best/, so a resumed run keeps its champion."""
 
     def __init__(
         self,
@@ -79,12 +80,13 @@ class QualityMonitor(Callback):
         self.run, self.checkpoints, self.eval_every, self.dist = run, checkpoints, eval_every, dist
         real = held_out if held_out is not None else images
         self.real = real_subset(real, TRAINING_SUBSET) if eval_every else None
+        self.train = real_subset(images, TRAINING_SUBSET) if eval_every and held_out is not None else None
         self.best = BestSoFar(**run.read_best())
 
     def on_epoch_end(self, loop: TrainingLoop, epoch: int, logs: dict[str, Any]) -> None:
         if not (self.eval_every and epoch % self.eval_every == 0):
             return
-        scores = epoch_scores(self.real, loop.state.models.sampler, self.dist)
+        scores = epoch_scores(self.real, loop.state.models.sampler, self.dist, self.train)
         logs.update(scores)
         if self.best.offer(epoch, scores["swd"], scores["colour"]):
             self.checkpoints.save_best(epoch, self.best.record())

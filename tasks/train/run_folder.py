@@ -53,6 +53,7 @@ METRIC_FIELDS = (
     "ndb",
     "js",
     "colour",
+    "colour_train",
     "hist",
     "spread_real",
     "spread_fake",
