@@ -79,11 +79,7 @@ def epoch_scores(
     fake = generated(generator, len(real), dist)
     bins = ndb_js(real, fake, bins=min(20, max(2, len(real) // 10)))
     colour = colour_scores(real, fake)
-    beside = (
-        {} if train is None else {"colour_train": round(colour_distance(mean_colours(train), mean_colours(fake)), 4)}
-    )
-    return {
-        **beside,
+    scores = {
         "swd": round(swd(real, fake)["mean"], 4),
         "ndb": bins["ndb"],
         "js": round(bins["js"], 5),
@@ -92,6 +88,9 @@ def epoch_scores(
         "spread_real": round(colour["spread_real"], 3),
         "spread_fake": round(colour["spread_fake"], 3),
     }
+    if train is not None:
+        scores["colour_train"] = round(colour_distance(mean_colours(train), mean_colours(fake)), 4)
+    return scores
 
 
 def set_figures(real: np.ndarray, fake: np.ndarray) -> dict:
