@@ -456,7 +456,7 @@ def evaluate(run_dir, checkpoint, num, inception_weights) -> None:
     Writes evaluation.json and nearest.png into the run folder and prints the headline figures.
     """
     from tasks.errors import UserError
-    from tasks.report.evaluate import evaluate_run
+    from tasks.report.evaluate import evaluate_run, side_by_side
 
     with _one_line_errors(UserError):
         result = evaluate_run(run_dir, checkpoint, num, inception_weights)
@@ -466,6 +466,8 @@ def evaluate(run_dir, checkpoint, num, inception_weights) -> None:
         f"SWD x1e3: {report['swd']['mean']:.2f} (levels {', '.join(f'{v:.2f}' for v in report['swd']['levels'])})"
     )
     click.echo(f"NDB: {report['ndb']['ndb']}/{report['ndb']['bins']} bins differ, JS {report['ndb']['js']:.4f}")
+    for line in side_by_side(report):
+        click.echo(line)
     if report["ms_ssim"]:
         click.echo(
             f"MS-SSIM: generated pairs {report['ms_ssim']['ms_ssim_fake']:.3f}, "

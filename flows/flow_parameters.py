@@ -33,6 +33,7 @@ FLOW_FIELDS = (
     "batch_size",
     "recipe",
     "seed",
+    "holdout",
     "run_dir",
     "data_dir",
 )

@@ -131,6 +131,7 @@ def _run(params: RunParams, run: RunFolder) -> RunResult:
             "manifest": data.manifest,
             "sha256": data.sha256,
             "source": images.identity,
+            "holdout": model.split,
         },
         training={
             "epochs": model.epochs,
@@ -140,7 +141,12 @@ def _run(params: RunParams, run: RunFolder) -> RunResult:
             "extra_updates": model.extra_updates,
             "stopped": model.stopped,
         },
-        quality={"best_epoch": model.best_epoch, "swd": quality.swd, "report": quality.report},
+        quality={
+            "best_epoch": model.best_epoch,
+            "swd": quality.swd,
+            "colour": quality.colour,
+            "report": quality.report,
+        },
         steps=steps,
         outputs={
             "gif": gif.path,

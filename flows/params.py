@@ -25,6 +25,7 @@ from ganmodels.config import AUGMENTS, GanConfig
 from tasks.acquire.sources.archive import DEFAULT_MAX_BYTES, DEFAULT_MAX_ENTRIES
 from tasks.acquire.task import ARCHIVE_KINDS, parse_source
 from tasks.preprocess.image_decode import DEFAULT_MAX_PIXELS, DEFAULT_MIN_SIDE
+from tasks.preprocess.split import DEFAULT_HOLDOUT, MAX_SHARE, MIN_HELD_OUT, MIN_SET_SIZE
 from tasks.train.options import TrainOptions
 
 
@@ -275,6 +276,14 @@ class RunParams(BaseModel):
         le=1_000_000,
         description="Evaluate quality (SWD, NDB) every N epochs; the best SWD picks generator.keras. 0: never.",
     )
+    holdout: float = Field(
+        DEFAULT_HOLDOUT,
+        ge=0,
+        le=MAX_SHARE,
+        description="Share of the images held out: never trained on, and the real images quality is scored "
+        f"against (train figures beside them). At least {MIN_HELD_OUT} images, at most {MAX_SHARE:.0%} of the "
+        f"set; sets under {MIN_SET_SIZE} images hold none out. Fixed and seeded, the same for every --seed. 0: none.",
+    )
     eval_images: int = Field(
         2048, ge=2, le=1_000_000, description="Real and generated images in the final quality report."
     )
@@ -390,6 +399,8 @@ class RunParams(BaseModel):
         """Same data and model settings give the same folder, so a rerun with more epochs continues it."""
         source = parse_source(self.source)
         data = {"crop": self.crop, "dedupe": self.dedupe, "min_side": self.min_side, "max_pixels": self.max_pixels}
+        if self.holdout != DEFAULT_HOLDOUT:  # only then: folders named before the split keep their names
+            data["holdout"] = self.holdout
         identity = {"source": [source.kind, source.location], **data, **self.gan_config().identity()}
         digest = hashlib.sha256(json.dumps(identity, sort_keys=True).encode()).hexdigest()[:8]
         return f"{source.name}-{self.size}px-c{self.channels}-{digest}"

@@ -13,7 +13,8 @@ from tasks.report.evaluate import BestSoFar
 
 def test_best_checkpoint_selection_on_a_made_up_sequence():
     best = BestSoFar()
-    wins = [epoch for epoch, swd in enumerate([50.0, 30.0, 40.0, 20.0, 20.0, 25.0], 1) if best.offer(epoch, swd)]
+    swds = [50.0, 30.0, 40.0, 20.0, 20.0, 25.0]
+    wins = [epoch for epoch, swd in enumerate(swds, 1) if best.offer(epoch, swd, 10.0)]  # colour alike: SWD decides
     assert wins == [1, 2, 4] and (best.epoch, best.swd) == (4, 20.0)
 
 
@@ -30,7 +31,9 @@ def test_a_run_measures_quality_and_keeps_the_best(params):
     with open(run / "metrics.csv", newline="") as f:
         rows = list(csv.DictReader(f))
     assert [r["epoch"] for r in rows] == ["1", "2", "3"] and all(float(r["swd"]) > 0 for r in rows)
-    best_epoch = min(rows, key=lambda r: float(r["swd"]))["epoch"]
+    assert all(float(r["colour"]) >= 0 and 0 <= float(r["hist"]) <= 1 and r["spread_fake"] != "" for r in rows)
+    rule = BestSoFar()
+    best_epoch = str([r["epoch"] for r in rows if rule.offer(int(r["epoch"]), float(r["swd"]), float(r["colour"]))][-1])
     summary = json.loads((run / "summary.json").read_text())
     assert str(summary["quality"]["best_epoch"]) == best_epoch
     assert json.loads((run / "checkpoints" / "best" / "best.json").read_text())["epoch"] == int(best_epoch)
@@ -38,7 +41,8 @@ def test_a_run_measures_quality_and_keeps_the_best(params):
     assert iio.imread(run / "curves.png").ndim == 3
     assert list((run / "tb").glob("events.out.tfevents.*"))
     report = json.loads((run / "evaluation.json").read_text())
-    assert report["images"] == 16 and set(report) >= {"swd", "ndb", "ms_ssim", "memorization", "fid"}
+    assert report["images"] == 16 and set(report) >= {"swd", "ndb", "colour", "ms_ssim", "memorization", "fid"}
+    assert report["scored_against"] == "training" and report["split"]["held_out"] == 0  # 16 images: none held out
     assert "skipped" in report["fid"]  # no InceptionV3 weights here, and it says so
     assert iio.imread(run / "nearest.png").shape[1] > 8 * 28
     assert result.states["evaluate"] == "Completed"

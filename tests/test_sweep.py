@@ -31,10 +31,13 @@ def _assert_complete(sweep_dir: Path, names: list[str]) -> dict:
     for child in report["children"]:
         assert child["swd"] > 0 and child["epochs"] >= 2 and child["steps"] > 0
         assert child["ndb_bins"] and child["ms_ssim_fake"] is not None and child["memorized"] is not None
+        assert child["colour"] >= 0 and 0 <= child["hist"] <= 1 and child["spread_real"] > 0
+        assert child["spread_fake"] is not None and child["scored_against"] == "training"  # 8 faces: no held-out
         assert child["last_grid"] and Path(child["last_grid"]).parent.parent == Path(child["run_dir"])
     assert (sweep_dir / "sweep.png").stat().st_size > 0
     md = (sweep_dir / "sweep.md").read_text()
     assert all(name in md for name in names) and "Ranking by SWD" in md
+    assert "colour mean" in md and "colour spread" in md and "histogram" in md
     return report
 
 
@@ -46,6 +49,7 @@ def test_local_sweep_writes_the_report_and_a_rerun_reuses_it(prefect_server, tin
     assert len(list((tmp_path / "data").glob("*/images.npy"))) == 1  # one shared cache
     ranking = report["ranking"]
     assert len(ranking) == 1 and ranking[0]["scored"] == 2 and ranking[0]["swd_sd"] >= 0
+    assert ranking[0]["colour_mean"] >= 0 and ranking[0]["colour_sd"] >= 0
 
     again = ganflow_sweep(sweep=spec)
     assert [c["state"] for c in _report(again.sweep_dir)["children"]] == ["reused", "reused"]

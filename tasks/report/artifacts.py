@@ -222,8 +222,14 @@ def summary_markdown(summary: dict, last_metrics: dict | None, skipped: list[dic
         lines.append("- final epoch: " + ", ".join(f"{k} {v}" for k, v in last_metrics.items() if v != ""))
     if quality := summary.get("quality"):
         lines += ["", "## Quality", f"- final SWD x1e3: **{quality['swd']:.2f}** (lower is better)"]
+        if quality.get("colour") is not None:
+            lines.append(f"- colour figure: **{quality['colour']:.2f}** of 255 (lower is better)")
+        if held := (dataset.get("holdout") or {}).get("held_out"):
+            lines.append(f"- scored against {held} held-out images, never trained on")
         if quality.get("best_epoch") is not None:
-            lines.append(f"- best epoch by SWD: **{quality['best_epoch']}** (its generator is `generator.keras`)")
+            lines.append(
+                f"- best epoch by SWD and colour: **{quality['best_epoch']}** (its generator is `generator.keras`)"
+            )
         lines.append(f"- full report: `{quality['report']}`")
     lines += ["", "## Steps", "", "| step | state | seconds |", "| --- | --- | ---: |"]
     lines += [f"| {name} | {s['state']} | {s['seconds']:.1f} |" for name, s in summary["steps"].items()]

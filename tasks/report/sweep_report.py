@@ -1,7 +1,8 @@
 """A sweep's report: sweep.json, sweep.md and sweep.png in the sweep's folder (this module owns their format).
 
 It reads each child's run folder through `RunFolder` (summary.json and the final evaluation report) and
-its last sample grid, ranks the configurations by SWD with the mean and spread over their seeds, and
+its last sample grid, ranks the configurations by SWD with the mean and spread over their seeds (the
+colour figure's mean and spread beside it), and
 draws every child's last grid side by side, labelled. A child counts only when its folder's summary was
 written by a run with exactly the child's options: a stale summary of other options is never reported.
 """
@@ -71,6 +72,7 @@ def child_record(name: str, point: dict, run_dir: Path, params: dict, outcome: C
     training, quality = summary.get("training", {}), summary.get("quality", {})
     evaluation = read_json(Path(quality["report"])) if quality.get("report") else {}
     ndb, ms_ssim = evaluation.get("ndb") or {}, evaluation.get("ms_ssim") or {}
+    colour, train = evaluation.get("colour") or {}, evaluation.get("train") or {}
     frames = sample_frames(RunFolder(run_dir).samples)
     record.update(
         {
@@ -86,6 +88,13 @@ def child_record(name: str, point: dict, run_dir: Path, params: dict, outcome: C
             "ms_ssim_fake": ms_ssim.get("ms_ssim_fake"),
             "ms_ssim_real": ms_ssim.get("ms_ssim_real"),
             "memorized": (evaluation.get("memorization") or {}).get("copy_fraction"),
+            "scored_against": evaluation.get("scored_against", "training"),
+            "colour": colour.get("figure"),
+            "hist": colour.get("histogram"),
+            "spread_real": colour.get("spread_real"),
+            "spread_fake": colour.get("spread_fake"),
+            "swd_train": (train.get("swd") or {}).get("mean"),
+            "colour_train": (train.get("colour") or {}).get("figure"),
             "last_grid": str(frames[-1][1]) if frames else None,
         }
     )
@@ -97,24 +106,37 @@ def configuration(point: dict[str, Any]) -> str:
     return ", ".join(f"{k}={v}" for k, v in point.items() if k != "seed") or "(all)"
 
 
+def _mean_spread(values: list[float]) -> tuple[float | None, float | None]:
+    """Mean and sample standard deviation (0 for one value, None for none)."""
+    if not values:
+        return None, None
+    return statistics.fmean(values), statistics.stdev(values) if len(values) > 1 else 0.0
+
+
 def ranking(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Configurations by mean SWD (lower is better), with the spread over seeds and the ratio to the best."""
+    """Configurations by mean SWD (lower is better), with the spread over seeds and the ratio to the best,
+    and the colour figure's mean and spread beside it."""
     groups: dict[str, list[dict[str, Any]]] = {}
     for record in records:
         groups.setdefault(configuration(record["point"]), []).append(record)
     rows = []
     for config, members in groups.items():
         swds = [m["swd"] for m in members if isinstance(m.get("swd"), int | float)]
+        colours = [m["colour"] for m in members if isinstance(m.get("colour"), int | float)]
+        swd_mean, swd_sd = _mean_spread(swds)
+        colour_mean, colour_sd = _mean_spread(colours)
         rows.append(
             {
                 "configuration": config,
                 "runs": len(members),
                 "scored": len(swds),
                 "seeds": [m["point"].get("seed", m["options"].get("seed")) for m in members],
-                "swd_mean": statistics.fmean(swds) if swds else None,
-                "swd_sd": statistics.stdev(swds) if len(swds) > 1 else (0.0 if swds else None),
+                "swd_mean": swd_mean,
+                "swd_sd": swd_sd,
                 "swd_min": min(swds, default=None),
                 "swd_max": max(swds, default=None),
+                "colour_mean": colour_mean,
+                "colour_sd": colour_sd,
             }
         )
     rows.sort(key=lambda r: math.inf if r["swd_mean"] is None else r["swd_mean"])
@@ -141,32 +163,41 @@ def markdown(data: dict[str, Any], picture: str) -> str:
         "",
         "## Ranking by SWD x1e3 (lower is better; mean and sample standard deviation over seeds)",
         "",
-        "| # | configuration | runs | SWD mean | SD | min - max | vs best |",
-        "| ---: | --- | ---: | ---: | ---: | --- | ---: |",
+        "The colour figure (0..255, lower is better) stands beside it: SWD normalises colours away.",
+        "",
+        "| # | configuration | runs | SWD mean | SD | min - max | vs best | colour mean | SD |",
+        "| ---: | --- | ---: | ---: | ---: | --- | ---: | ---: | ---: |",
     ]
     for i, row in enumerate(data["ranking"], 1):
         ratio = f"x{row['vs_best']:.2f}" if row["vs_best"] is not None else "-"
         lines.append(
             f"| {i} | {row['configuration']} | {row['scored']}/{row['runs']} | {_num(row['swd_mean'])} | "
-            f"{_num(row['swd_sd'])} | {_num(row['swd_min'])} - {_num(row['swd_max'])} | {ratio} |"
+            f"{_num(row['swd_sd'])} | {_num(row['swd_min'])} - {_num(row['swd_max'])} | {ratio} | "
+            f"{_num(row.get('colour_mean'))} | {_num(row.get('colour_sd'))} |"
         )
     lines += [
         "",
         "## Runs",
         "",
-        "| run | options | state | stopped | epochs | steps | wall s | SWD | NDB / JS | MS-SSIM fake (real) "
-        "| memorized |",
-        "| --- | --- | --- | --- | ---: | ---: | ---: | ---: | --- | --- | ---: |",
+        "Figures are against held-out images where the run held some out, with the training images' SWD and "
+        "colour figure in brackets; colour spread is the generated (real) images'.",
+        "",
+        "| run | options | state | stopped | epochs | steps | wall s | SWD (train) | colour (train) | histogram "
+        "| colour spread | NDB / JS | MS-SSIM fake (real) | memorized |",
+        "| --- | --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- | --- | ---: |",
     ]
     for c in data["children"]:
         options = " ".join(f"{k}={v}" for k, v in c["point"].items())
         ndb = f"{c['ndb']}/{c['ndb_bins']} / {_num(c['js'], 4)}" if c.get("ndb") is not None else "-"
         ms = f"{_num(c.get('ms_ssim_fake'), 3)} ({_num(c.get('ms_ssim_real'), 3)})" if c.get("ms_ssim_fake") else "-"
         memorized = f"{c['memorized']:.1%}" if c.get("memorized") is not None else "-"
+        swd = _num(c.get("swd")) + (f" ({_num(c['swd_train'])})" if c.get("swd_train") is not None else "")
+        colour = _num(c.get("colour")) + (f" ({_num(c['colour_train'])})" if c.get("colour_train") is not None else "")
+        spread = f"{_num(c['spread_fake'], 1)} ({_num(c.get('spread_real'), 1)})" if c.get("spread_fake") else "-"
         lines.append(
             f"| {c['name']} | {options} | {c['state']} | {c.get('stopped', '-')} | {_num(c.get('epochs'))} | "
-            f"{_num(c.get('steps'))} | {_num(c.get('wall_seconds'), 1)} | {_num(c.get('swd'))} | {ndb} | {ms} | "
-            f"{memorized} |"
+            f"{_num(c.get('steps'))} | {_num(c.get('wall_seconds'), 1)} | {swd} | {colour} | "
+            f"{_num(c.get('hist'), 3)} | {spread} | {ndb} | {ms} | {memorized} |"
         )
     failed = [c for c in data["children"] if c["message"] and c["state"] not in ("completed", "reused")]
     if failed:

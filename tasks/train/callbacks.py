@@ -63,22 +63,35 @@ class SampleGrid(Callback):
 
 
 class QualityMonitor(Callback):
-    """Every `eval_every` epochs: SWD and NDB/JS into `logs`; a new best SWD saves the best checkpoint and
+    """Every `eval_every` epochs: SWD, NDB/JS and the colour figures into `logs`, against held-out images
+    when the run holds some out, else against training images. With held-out images the colour figure
+    against training images goes beside them (`colour_train`: cheap, the generated images are the same).
+    A new best by `BestSoFar`'s rule (SWD and colour together) saves the best checkpoint and
     generator.keras. The best so far lives in checkpoints/best/, so a resumed run keeps its champion."""
 
-    def __init__(self, run: RunFolder, images: np.ndarray, checkpoints: Checkpoints, eval_every: int, dist: str):
+    def __init__(
+        self,
+        run: RunFolder,
+        images: np.ndarray,
+        checkpoints: Checkpoints,
+        eval_every: int,
+        dist: str,
+        held_out: np.ndarray | None = None,
+    ):
         self.run, self.checkpoints, self.eval_every, self.dist = run, checkpoints, eval_every, dist
-        self.real = real_subset(images, TRAINING_SUBSET) if eval_every else None
-        self.best = BestSoFar(*run.read_best())
+        real = held_out if held_out is not None else images
+        self.real = real_subset(real, TRAINING_SUBSET) if eval_every else None
+        self.train = real_subset(images, TRAINING_SUBSET) if eval_every and held_out is not None else None
+        self.best = BestSoFar(**run.read_best())
 
     def on_epoch_end(self, loop: TrainingLoop, epoch: int, logs: dict[str, Any]) -> None:
         if not (self.eval_every and epoch % self.eval_every == 0):
             return
-        scores = epoch_scores(self.real, loop.state.models.sampler, self.dist)
+        scores = epoch_scores(self.real, loop.state.models.sampler, self.dist, self.train)
         logs.update(scores)
-        if self.best.offer(epoch, scores["swd"]):
+        if self.best.offer(epoch, scores["swd"], scores["colour"]):
             generator = FileStamp.of(loop.save_generator(self.run.generator))
-            self.checkpoints.save_best(epoch, scores["swd"], generator)
+            self.checkpoints.save_best(epoch, self.best.record(), generator)
 
 
 class TensorBoard(Callback):
@@ -91,7 +104,7 @@ class TensorBoard(Callback):
 
     def on_epoch_end(self, loop: TrainingLoop, epoch: int, logs: dict[str, Any]) -> None:
         with self.writer.as_default(step=epoch):
-            for key in ("d_loss", "g_loss", "swd", "ndb", "js"):
+            for key in ("d_loss", "g_loss", "swd", "ndb", "js", "colour", "hist", "spread_fake"):
                 if key in logs:
                     self.tf.summary.scalar(key, float(logs[key]))
             self.tf.summary.image("samples", logs["grid"][None])

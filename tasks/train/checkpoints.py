@@ -4,7 +4,7 @@
   CHECKPOINT_SECONDS of wall time.
 - Compatibility: a checkpoint of another architecture, or of other data, is refused with one line that
   offers `--restart`; other changes only warn that exactness is lost.
-- Best: a one-deep manager in `checkpoints/best/` holds the full state of the epoch with the best SWD.
+- Best: a one-deep manager in `checkpoints/best/` holds the full state of the best epoch (BestSoFar's rule).
 - Loading: `latest` (newest first, falling back to older ones), `best`, or a checkpoint PATH (prefix).
   A checkpoint that fails to restore is named in one warning line and the next older one is tried; the
   ones that failed are deleted by training (never by generate or evaluate), so that the manager's list
@@ -170,10 +170,11 @@ class Checkpoints:
         if self.cadence.due(int(self.state.step.numpy())) and int(self.state.batch_in_epoch.numpy()) < per_epoch:
             self.save()
 
-    def save_best(self, epoch: int, swd: float, generator: FileStamp) -> None:
-        """The best epoch's full state, and its record with the stamp of the generator.keras written for it."""
+    def save_best(self, epoch: int, record: dict, generator: FileStamp) -> None:
+        """The best epoch's full state, and its record (BestSoFar.record) with the stamp of the
+        generator.keras written for it."""
         self.best.save(checkpoint_number=epoch)
-        self.run.write_best(epoch, swd, generator)
+        self.run.write_best(record, generator)
 
 
 def _generator_loader(run: RunFolder) -> Callable[[str], keras.Model]:

@@ -2,6 +2,8 @@
 
 from dataclasses import dataclass
 
+from tasks.preprocess.split import DEFAULT_HOLDOUT
+
 
 @dataclass(frozen=True)
 class TrainOptions:
@@ -18,3 +20,4 @@ class TrainOptions:
     devices: int | None = None
     eval_every: int = 1  # epochs between quality evaluations; 0 turns them off
     max_minutes: float | None = None  # stop at the first step boundary after this much training in this call
+    holdout: float = DEFAULT_HOLDOUT  # share of the images never trained on (tasks/preprocess/split.py); 0: none

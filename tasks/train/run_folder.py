@@ -8,14 +8,14 @@ This module is the only one that spells a file name of the run folder or parses 
       .lock                    held by the flow for its whole life (fcntl); holds the holder's PID
       metrics.csv              one row per finished epoch (METRIC_FIELDS)
       summary.json             what the last run did, on which data, where the outputs are
-      generator.keras          the generator of the best epoch by SWD (the last one when not evaluated)
+      generator.keras          the generator of the best epoch by SWD and colour (the last one when not evaluated)
       generator-last.keras     the generator of the last epoch
       progress.gif, curves.png, nearest.png, evaluation*.json
       samples/epoch_NNNN.png   one sample grid per epoch, from fixed latents
       checkpoints/             tf.train.CheckpointManager's folder (tasks/train/checkpoints.py)
-        config.json            the config record: model config, runtime, data identity
-        best/                  the best epoch's checkpoint, and best.json (its epoch, SWD, and the
-                               size and sha256 of the generator.keras written for it)
+        config.json            the config record: model config, runtime, data identity (with the held-out split)
+        best/                  the best epoch's checkpoint, and best.json (its epoch, SWD, colour figure,
+                               score, and the size and sha256 of the generator.keras written for it)
       tb/                      TensorBoard event files
 
 The lock (for sweeps and anything else that runs a flow on a folder): `with RunFolder(d).locked(): ...`
@@ -44,7 +44,23 @@ from tasks.errors import UserError
 from tasks.hashing import FileStamp
 
 MARKER_FORMAT = 1
-METRIC_FIELDS = ("epoch", "step", "d_loss", "g_loss", "d_extra", "g_extra", "swd", "ndb", "js", "seconds")
+METRIC_FIELDS = (
+    "epoch",
+    "step",
+    "d_loss",
+    "g_loss",
+    "d_extra",
+    "g_extra",
+    "swd",
+    "ndb",
+    "js",
+    "colour",
+    "colour_train",
+    "hist",
+    "spread_real",
+    "spread_fake",
+    "seconds",
+)
 
 
 class RunFolderBusy(UserError):
@@ -226,17 +242,18 @@ class RunFolder:
             self.config_record, {"fingerprint": fingerprint, "config": config, "runtime": runtime, "data": data}
         )
 
-    def read_best(self) -> tuple[int | None, float | None]:
-        """The best epoch and its SWD; (None, None) when quality was never evaluated here."""
-        record = read_json(self.best_record)
-        return record.get("epoch"), record.get("swd")
+    def read_best(self) -> dict[str, Any]:
+        """The best-checkpoint rule's record (BestSoFar.record); empty when quality was never evaluated here."""
+        return {k: v for k, v in read_json(self.best_record).items() if k != "generator"}
 
     def best_generator_stamp(self) -> FileStamp | None:
         """generator.keras as it was written for the best epoch; None when the record holds no stamp."""
         return FileStamp.from_record(self.generator, read_json(self.best_record).get("generator"))
 
-    def write_best(self, epoch: int, swd: float, generator: FileStamp | None = None) -> Path:
-        record = {"epoch": epoch, "swd": swd} | ({"generator": generator.record()} if generator else {})
+    def write_best(self, record: dict[str, Any], generator: FileStamp | None = None) -> Path:
+        """best.json: the best epoch and what the best-checkpoint rule needs to go on (BestSoFar.record),
+        with the stamp of the generator.keras written for it."""
+        record = record | ({"generator": generator.record()} if generator else {})
         return write_json(self.best_record, record)
 
     def write_summary(self, **sections: Any) -> Path:

@@ -25,6 +25,7 @@ from tasks.caching import step_options
 from tasks.errors import UserError
 from tasks.hashing import FileStamp, stamps
 from tasks.preprocess.manifest import data_identity
+from tasks.preprocess.split import Split
 from tasks.preprocess.task import PreprocessedData
 from tasks.progress import progress_bar, run_logger
 from tasks.train import callbacks as cb
@@ -49,7 +50,8 @@ class TrainedModel:
     extra_updates: dict = field(default_factory=dict)  # the balance rule's extra D and G updates, whole run
     generator_last: Path | None = None
     curves: Path | None = None
-    best_epoch: int | None = None  # the epoch whose SWD was best, when quality was evaluated
+    best_epoch: int | None = None  # the best epoch by BestSoFar's rule, when quality was evaluated
+    split: dict = field(default_factory=dict)  # the held-out split trained with (Split.record)
     stopped: str = EPOCHS_DONE  # why training ended: EPOCHS_DONE, or budget.BUDGET_SPENT (--max-minutes)
     stamps: tuple[FileStamp, ...] = ()  # the generators and curves as written: a cached result needs them intact
 
@@ -129,6 +131,29 @@ def _runtime(options: TrainOptions) -> Runtime:
         raise UserError(str(exc)) from None
 
 
+def _split(run: RunFolder, total: int, holdout: float) -> Split:
+    """The held-out split this run folder trains with: the one it recorded when it started, so a resumed
+    run never trains on images it held out (nor scores on ones it trained on); a new folder takes `holdout`."""
+    asked = Split.of(total, holdout)
+    saved = run.read_config()
+    if saved is None:
+        return asked
+    recorded = (saved.get("data") or {}).get("holdout")
+    kept = Split.from_record(recorded, total)
+    if kept.total != total:  # other data: check_compatible refuses it with its own line
+        return asked
+    if kept.held_out != asked.held_out:
+        before = "was started before held-out splits" if recorded is None else f"holds out {kept.held_out} images"
+        run_logger().warning(
+            "--run-dir %s %s; it keeps that split (--holdout %g would hold out %d); pass --restart for a new one",
+            run.root,
+            before,
+            holdout,
+            asked.held_out,
+        )
+    return kept
+
+
 def train_gan(data: PreprocessedData, config: GanConfig, options: TrainOptions, run_dir: Path) -> TrainedModel:
     """Train until `options.epochs` epochs are done in `run_dir`, continuing whatever is there."""
     log, run = run_logger(), RunFolder(run_dir)
@@ -141,7 +166,8 @@ def train_gan(data: PreprocessedData, config: GanConfig, options: TrainOptions, 
     if options.restart:
         run.clear_training()
     run.mark()
-    data_id = data_identity(data.manifest)
+    split = _split(run, len(images), options.holdout)
+    data_id = {**data_identity(data.manifest), "holdout": split.record()}
     for warning in check_compatible(run, config, runtime, data_id):
         log.warning(warning)
 
@@ -156,7 +182,10 @@ def train_gan(data: PreprocessedData, config: GanConfig, options: TrainOptions, 
         )
 
     checkpoints = Checkpoints(run, state, options.keep_checkpoints, options.checkpoint_every)
-    quality = cb.QualityMonitor(run, images, checkpoints, options.eval_every, config.latent_dist)
+    training = split.training(images)  # held-out images never reach the training loop
+    quality = cb.QualityMonitor(
+        run, training, checkpoints, options.eval_every, config.latent_dist, split.held_out_images(images)
+    )
     callbacks = [
         cb.SampleGrid(run),
         quality,
@@ -167,7 +196,7 @@ def train_gan(data: PreprocessedData, config: GanConfig, options: TrainOptions, 
     ]
     if options.max_minutes is not None:
         callbacks.append(TimeBudget(options.max_minutes))
-    loop = TrainingLoop(state, images, options.epochs, callbacks)
+    loop = TrainingLoop(state, training, options.epochs, callbacks)
     loop.run()
     if loop.stopped != EPOCHS_DONE:
         log.info(
@@ -199,6 +228,7 @@ def train_gan(data: PreprocessedData, config: GanConfig, options: TrainOptions, 
         generator_last=last,
         curves=curves,
         best_epoch=quality.best.epoch,
+        split=split.record(),
         stopped=loop.stopped,
         stamps=stamps(run.generator, last, curves),
     )
@@ -213,7 +243,7 @@ def _keep_best_generator(run: RunFolder, last: Path) -> None:
     stamp = run.best_generator_stamp()
     if stamp is not None and stamp.problem() is None:
         return
-    epoch, swd = run.read_best()
+    best = run.read_best()
     generator = best_generator(run)
     with atomic_path(run.generator) as tmp:
         if generator is None:
@@ -223,8 +253,8 @@ def _keep_best_generator(run: RunFolder, last: Path) -> None:
     if generator is None:
         run_logger().warning("%s: no best checkpoint is left, so it is the last epoch's generator now", run.generator)
         return
-    run.write_best(epoch, swd, FileStamp.of(run.generator))
-    run_logger().info("%s rebuilt from the best checkpoint (epoch %s), without training", run.generator, epoch)
+    run.write_best(best, FileStamp.of(run.generator))
+    run_logger().info("%s rebuilt from the best checkpoint (epoch %s), without training", run.generator, best.get("epoch"))
 
 
 @task(name="train", task_run_name="train[{run_dir.name} to epoch {options.epochs}]", **step_options())
