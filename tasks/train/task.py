@@ -254,7 +254,9 @@ def _keep_best_generator(run: RunFolder, last: Path) -> None:
         run_logger().warning("%s: no best checkpoint is left, so it is the last epoch's generator now", run.generator)
         return
     run.write_best(best, FileStamp.of(run.generator))
-    run_logger().info("%s rebuilt from the best checkpoint (epoch %s), without training", run.generator, best.get("epoch"))
+    run_logger().info(
+        "%s rebuilt from the best checkpoint (epoch %s), without training", run.generator, best.get("epoch")
+    )
 
 
 @task(name="train", task_run_name="train[{run_dir.name} to epoch {options.epochs}]", **step_options())
