@@ -57,30 +57,41 @@ def colour_spread(images: np.ndarray) -> float:
     return float(mean_colours(images).std(axis=0).mean())
 
 
-def score_run(run_dir: Path, held_out: Path, count: int, which: str = "last", checkpoint: str | None = None) -> dict:
-    """Held-out figures of one run's final generator."""
+def run_images(run_dir: Path, count: int, which: str = "last", checkpoint: str | None = None):
+    """`count` RGB uint8 images of a run's generator on fixed latents, and what was drawn: model, size, crop, steps."""
     from tasks.report.evaluate import generated
     from tasks.report.generate import latent_distribution, load_generator
     from tasks.train.run_folder import RunFolder
 
-    recorded = RunFolder(run_dir).read_config() or {}
-    config = recorded.get("config", {})
-    size = int(config.get("size", 32))
-    crop = recorded.get("data", {}).get("crop") or "center"
-    real = held_out_images(held_out, size, crop, count)
     folder = RunFolder(run_dir)
+    recorded = folder.read_config() or {}
     model = folder.generator_last if which == "last" and folder.generator_last.exists() else folder.generator
     if checkpoint:
         generator, model = load_generator(run_dir=run_dir, checkpoint=checkpoint), Path(checkpoint)
     else:
         generator = load_generator(model=model)
-    fake = generated(generator, len(real), latent_distribution(run_dir=run_dir))
+    fake = generated(generator, count, latent_distribution(run_dir=run_dir))
     if fake.shape[-1] == 1:
         fake = np.repeat(fake, 3, axis=-1)
+    rows = folder.read_metrics()
+    last = int(rows[-1]["step"]) if rows else None
+    meta = {
+        "model": model.name,
+        "size": int(recorded.get("config", {}).get("size", fake.shape[1])),
+        "crop": recorded.get("data", {}).get("crop") or "center",
+        "steps": int(model.name.split("-")[-1]) if checkpoint and model.name.startswith("ckpt-") else last,
+    }
+    return fake, meta
+
+
+def score_run(run_dir: Path, held_out: Path, count: int, which: str = "last", checkpoint: str | None = None) -> dict:
+    """Held-out figures of one run's generator (the last one, unless `which` or `checkpoint` say otherwise)."""
+    fake, meta = run_images(run_dir, count, which, checkpoint)
+    real = held_out_images(held_out, meta["size"], meta["crop"], count)
+    fake = fake[: len(real)]
     return {
         "run": str(run_dir),
-        "model": model.name,
-        "crop": crop,
+        **meta,
         "images": len(real),
         "swd": round(swd(real, fake)["mean"], 3),
         "colour": round(colour_figure(real, fake), 2),
