@@ -1,6 +1,6 @@
 """The side-by-side picture of docs/quality.md: held-out real colour faces | the default | seed-celeb32.
 
-Three panels of `--rows` x `--cols` images at the runs' size, enlarged 3x (nearest neighbour, so the
+Three panels of `--rows` x `--cols` images at the runs' size, enlarged `--zoom` times (nearest neighbour, so the
 pixels are the model's own): real images from the held-out folder (prepared like the first run's data),
 then each run's last generator on the same fixed latents as bench/colour_score.py, each panel titled.
 
@@ -39,7 +39,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("default_run", type=Path)
     parser.add_argument("seed_run", type=Path)
     parser.add_argument("--out", type=Path, default=Path("docs/quality-colour.png"))
-    parser.add_argument("--rows", type=int, default=6)
+    parser.add_argument("--rows", type=int, default=4)
+    parser.add_argument("--zoom", type=int, default=2)
     parser.add_argument("--cols", type=int, default=6)
     args = parser.parse_args(argv)
     count = args.rows * args.cols
@@ -47,9 +48,9 @@ def main(argv: list[str] | None = None) -> int:
     seed, seed_meta = run_images(args.seed_run, count)
     real = held_out_images(args.held_out, default_meta["size"], default_meta["crop"], count)
     panels = [
-        panel(real, "real (held out)", args.rows, args.cols),
-        panel(default, f"default ({default_meta['steps']} steps)", args.rows, args.cols),
-        panel(seed, f"seed-celeb32 ({seed_meta['steps']} steps)", args.rows, args.cols),
+        panel(real, "real (held out)", args.rows, args.cols, args.zoom),
+        panel(default, f"default ({default_meta['steps']} steps)", args.rows, args.cols, args.zoom),
+        panel(seed, f"seed-celeb32 ({seed_meta['steps']} steps)", args.rows, args.cols, args.zoom),
     ]
     spacer = np.full((panels[0].shape[0], 12, 3), 255, np.uint8)
     picture = np.hstack([panels[0], spacer, panels[1], spacer, panels[2]])
