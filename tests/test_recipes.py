@@ -108,3 +108,9 @@ def test_each_recipe_runs_an_epoch_on_the_sample(prefect_server, sample_data, tm
     assert (tmp_path / "run" / "progress.gif").exists()
     header, row = (tmp_path / "run" / "metrics.csv").read_text().splitlines()
     assert header.split(",")[4:6] == ["d_extra", "g_extra"] and row.startswith("1,")
+
+
+def test_the_default_recipe_is_the_one_chosen_on_colour_faces():
+    """docs/quality.md, 'How the default was chosen': both networks at 4e-4, with an EMA generator."""
+    params = RunParams()
+    assert (params.lr_g, params.lr_d, params.ema) == (4e-4, 4e-4, 0.999)
