@@ -25,6 +25,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from ganmodels.metrics.colour import colour_figure, colour_spread  # noqa: E402
 from ganmodels.metrics.swd import swd  # noqa: E402
 from tasks.preprocess.crops import crop_box, fit_square, output_extent  # noqa: E402
 
@@ -38,23 +39,6 @@ def held_out_images(folder: Path, size: int, crop: str, count: int) -> np.ndarra
         box = crop_box(image.shape[0], image.shape[1], crop)
         fit_square(image[box.slices], size, output_extent(box, size, crop), out=out[i])
     return out
-
-
-def mean_colours(images: np.ndarray) -> np.ndarray:
-    """(N, 3) per-image mean colour, 0..255."""
-    return images.reshape(len(images), -1, images.shape[-1]).astype(np.float64).mean(axis=1)
-
-
-def colour_figure(real: np.ndarray, fake: np.ndarray) -> float:
-    """Mean over channels of the 1-D Wasserstein-1 distance between per-image mean colours (0..255)."""
-    from scipy.stats import wasserstein_distance
-
-    a, b = mean_colours(real), mean_colours(fake)
-    return float(np.mean([wasserstein_distance(a[:, c], b[:, c]) for c in range(a.shape[1])]))
-
-
-def colour_spread(images: np.ndarray) -> float:
-    return float(mean_colours(images).std(axis=0).mean())
 
 
 def run_images(run_dir: Path, count: int, which: str = "last", checkpoint: str | None = None):
