@@ -30,6 +30,11 @@ class TimeBudget(Callback):
 
     def on_train_begin(self, loop: TrainingLoop) -> None:
         self.started = self.clock()
+        loop.budget_left = self.left  # so the epoch lines' "s left" is the budget's, not the epochs'
+
+    def left(self) -> float:
+        """Seconds of the budget not yet spent (negative once it is)."""
+        return self.seconds - (self.clock() - self.started)
 
     def on_step_end(self, loop: TrainingLoop, step: int, losses: dict[str, float]) -> None:
         if self.clock() - self.started >= self.seconds:

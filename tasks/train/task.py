@@ -9,6 +9,7 @@ A run stopped anywhere, even by SIGKILL mid-epoch, resumes from the last checkpo
 """
 
 import shutil
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -65,6 +66,7 @@ class TrainingLoop:
         self.start_epoch, self.skip = int(state.epoch.numpy()), int(state.batch_in_epoch.numpy())
         self.epoch, self.steps_run = self.start_epoch, 0
         self.stopped = EPOCHS_DONE  # a callback's `stop(reason)` ends training at the next step boundary
+        self.budget_left: Callable[[], float] | None = None  # seconds until a budget (TimeBudget) ends training
         self.bar: Progress | None = None
 
     @property
@@ -115,7 +117,15 @@ class TrainingLoop:
             callback.on_train_end(self)
 
     def time_remaining(self) -> float | None:
-        return self.bar.tasks[0].time_remaining if self.bar and self.bar.tasks else None
+        """Seconds until training ends: the bar's estimate for the epochs asked, or the budget's end if sooner."""
+        estimate = self.bar.tasks[0].time_remaining if self.bar and self.bar.tasks else None
+        return sooner(estimate, self.budget_left() if self.budget_left is not None else None)
+
+
+def sooner(*seconds: float | None) -> float | None:
+    """The smallest of the known remaining times (never below 0); None when none is known."""
+    known = [max(s, 0.0) for s in seconds if s is not None]
+    return min(known) if known else None
 
     def save_generator(self, path: Path) -> Path:
         """The generator that samples were drawn from: the EMA one when the run keeps one."""
