@@ -1,18 +1,7 @@
 """bench/quality.py's summary of a sweep: each recipe's held-out figures as mean and spread over seeds."""
 
-import importlib.util
-from pathlib import Path
-
 import pytest
-
-BENCH = Path(__file__).resolve().parents[1] / "bench" / "quality.py"
-
-
-def _module():
-    spec = importlib.util.spec_from_file_location("bench_quality", BENCH)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+from bench_scripts import bench_script
 
 
 def _child(recipe: str, seed: int, swd: float | None, colour: float, js: float) -> dict:
@@ -26,7 +15,7 @@ def _child(recipe: str, seed: int, swd: float | None, colour: float, js: float) 
 
 
 def test_figures_by_recipe_take_mean_and_spread_over_the_seeds_that_finished():
-    bench = _module()
+    bench = bench_script("quality")
     report = {
         "children": [
             _child("ganflow", 0, 10.0, 4.0, 0.1),

@@ -1,6 +1,5 @@
 """The colour benchmark's generator (bench/colour_faces.py): seeded, CelebA-sized, and colourful."""
 
-import importlib.util
 import subprocess
 import sys
 from pathlib import Path
@@ -8,18 +7,9 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
+from bench_scripts import BENCH, bench_script
 
-BENCH = Path(__file__).resolve().parents[1] / "bench" / "colour_faces.py"
-
-
-def _module():
-    spec = importlib.util.spec_from_file_location("colour_faces", BENCH)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-colour_faces = _module()
+colour_faces = bench_script("colour_faces")
 
 
 def _images(folder: Path) -> list[np.ndarray]:
@@ -60,7 +50,7 @@ def test_written_atomically_and_never_mixed_into(tmp_path: Path) -> None:
 
 def test_cli_writes_the_folder(tmp_path: Path) -> None:
     done = subprocess.run(
-        [sys.executable, str(BENCH), str(tmp_path / "out"), "--n", "2", "--seed", "3"],
+        [sys.executable, str(BENCH / "colour_faces.py"), str(tmp_path / "out"), "--n", "2", "--seed", "3"],
         capture_output=True,
         text=True,
         timeout=120,
