@@ -57,6 +57,12 @@ class TrainedModel:
     stamps: tuple[FileStamp, ...] = ()  # the generators and curves as written: a cached result needs them intact
 
 
+def sooner(*seconds: float | None) -> float | None:
+    """The smallest of the known remaining times (never below 0); None when none is known."""
+    known = [max(s, 0.0) for s in seconds if s is not None]
+    return min(known) if known else None
+
+
 class TrainingLoop:
     """Epochs of batches through the train step, from wherever the state stands, with callbacks."""
 
@@ -120,12 +126,6 @@ class TrainingLoop:
         """Seconds until training ends: the bar's estimate for the epochs asked, or the budget's end if sooner."""
         estimate = self.bar.tasks[0].time_remaining if self.bar and self.bar.tasks else None
         return sooner(estimate, self.budget_left() if self.budget_left is not None else None)
-
-
-def sooner(*seconds: float | None) -> float | None:
-    """The smallest of the known remaining times (never below 0); None when none is known."""
-    known = [max(s, 0.0) for s in seconds if s is not None]
-    return min(known) if known else None
 
     def save_generator(self, path: Path) -> Path:
         """The generator that samples were drawn from: the EMA one when the run keeps one."""
