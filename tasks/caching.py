@@ -122,9 +122,15 @@ def _reports_problems(value: Any) -> bool:
     return callable(getattr(value, "cache_problem", None))
 
 
+def _damaged(value: Any) -> list[tuple[Any, str]]:
+    """Each object inside a task result that reports a problem with its files, with what it says, recursively."""
+    reporting = (leaf for leaf in _leaves(value, _reports_problems) if _reports_problems(leaf))
+    return [(leaf, problem) for leaf in reporting if (problem := leaf.cache_problem())]
+
+
 def cache_problems(value: Any) -> list[str]:
     """What the objects inside a task result say is wrong with their files (`cache_problem()`), recursively."""
-    return [p for leaf in _leaves(value, _reports_problems) if _reports_problems(leaf) and (p := leaf.cache_problem())]
+    return [problem for _, problem in _damaged(value)]
 
 
 def key_policy(base: CachePolicy = INPUTS) -> CachePolicy:
@@ -157,8 +163,7 @@ def _refused(task_ctx, cached: Any) -> bool:
     """Whether anything in the cached result reports damage; changed stamps are named in one warning line."""
     from tasks.progress import run_logger
 
-    leaves = [leaf for leaf in _leaves(cached, _reports_problems) if _reports_problems(leaf)]
-    problems = [(leaf, p) for leaf in leaves if (p := leaf.cache_problem())]
+    problems = _damaged(cached)
     changed = [p for leaf, p in problems if isinstance(leaf, FileStamp)]
     if changed:
         more = f" (and {len(changed) - 1} more)" if len(changed) > 1 else ""

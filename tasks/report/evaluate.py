@@ -212,7 +212,7 @@ def evaluate_generator(
     record); writes the report and the nearest pairs."""
     run = RunFolder(run_dir)
     array = np.load(npy, mmap_mode="r")
-    split = Split.from_record(((run.read_config() or {}).get("data") or {}).get("holdout"), len(array))
+    split = Split.from_record((run.recorded_data() or {}).get("holdout"), len(array))
     if split.total != len(array):
         raise UserError(
             f"{npy} holds {len(array)} images but the run in {run_dir} split {split.total}; evaluate with the "

@@ -37,5 +37,5 @@ class TimeBudget(Callback):
         return self.seconds - (self.clock() - self.started)
 
     def on_step_end(self, loop: TrainingLoop, step: int, losses: dict[str, float]) -> None:
-        if self.clock() - self.started >= self.seconds:
+        if self.left() <= 0:
             loop.stop(BUDGET_SPENT)

@@ -237,6 +237,12 @@ class RunFolder:
         """The config record (model config, runtime, data identity); None when training never started here."""
         return read_json(self.config_record) or None
 
+    def recorded_data(self) -> dict[str, Any] | None:
+        """The config record's data identity (with the held-out split); None when training never started
+        here, {} for a folder from before the record kept one."""
+        saved = self.read_config()
+        return None if saved is None else saved.get("data") or {}
+
     def write_config(self, config: dict, runtime: dict, data: dict, fingerprint: str) -> Path:
         return write_json(
             self.config_record, {"fingerprint": fingerprint, "config": config, "runtime": runtime, "data": data}

@@ -145,10 +145,10 @@ def _split(run: RunFolder, total: int, holdout: float) -> Split:
     """The held-out split this run folder trains with: the one it recorded when it started, so a resumed
     run never trains on images it held out (nor scores on ones it trained on); a new folder takes `holdout`."""
     asked = Split.of(total, holdout)
-    saved = run.read_config()
-    if saved is None:
+    data = run.recorded_data()
+    if data is None:
         return asked
-    recorded = (saved.get("data") or {}).get("holdout")
+    recorded = data.get("holdout")
     kept = Split.from_record(recorded, total)
     if kept.total != total:  # other data: check_compatible refuses it with its own line
         return asked
@@ -253,16 +253,15 @@ def _keep_best_generator(run: RunFolder, last: Path) -> None:
     stamp = run.best_generator_stamp()
     if stamp is not None and stamp.problem() is None:
         return
-    best = run.read_best()
     generator = best_generator(run)
-    with atomic_path(run.generator) as tmp:
-        if generator is None:
-            shutil.copyfile(last, tmp)
-        else:
-            generator.save(tmp)
     if generator is None:
+        with atomic_path(run.generator) as tmp:
+            shutil.copyfile(last, tmp)
         run_logger().warning("%s: no best checkpoint is left, so it is the last epoch's generator now", run.generator)
         return
+    with atomic_path(run.generator) as tmp:
+        generator.save(tmp)
+    best = run.read_best()
     run.write_best(best, FileStamp.of(run.generator))
     run_logger().info(
         "%s rebuilt from the best checkpoint (epoch %s), without training", run.generator, best.get("epoch")
