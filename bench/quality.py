@@ -95,13 +95,25 @@ def main() -> None:
     parser.add_argument("--size", type=int, default=32, choices=(28, 32, 64), help="image side for every recipe")
     parser.add_argument("--holdout", type=float, default=0.1, help="share of the images held out (ganflow --holdout)")
     parser.add_argument("--crop", default="center", help="one crop for every recipe, so all learn from one array")
+    parser.add_argument(
+        "--precision", default="fp32", help="one precision for every recipe (fp32: as the original projects trained)"
+    )
     parser.add_argument("--out", type=Path, default=ROOT / "bench-out" / "quality")
     args = parser.parse_args()
     seeds = tuple(int(s) for s in args.seeds.split(","))
     out = args.out.resolve()
     print(f"hardware: {hardware()}", flush=True)
     source = str(colour_source(out, args.n)) if args.source == "colour" else args.source
-    extra = ("--size", str(args.size), "--crop", args.crop, "--holdout", f"{args.holdout:g}")
+    extra = (
+        "--size",
+        str(args.size),
+        "--crop",
+        args.crop,
+        "--holdout",
+        f"{args.holdout:g}",
+        "--precision",
+        args.precision,
+    )
     report = compare_recipes(RECIPES, seeds, args.minutes, source, out, *extra)
 
     by_recipe = figures_by_recipe(report)

@@ -3,6 +3,7 @@
 import json
 import os
 import sys
+import textwrap
 import typing
 from pathlib import Path
 
@@ -12,7 +13,7 @@ from pydantic import BaseModel, ValidationError
 from pydantic.fields import FieldInfo
 
 from flows.params import RunParams, resolve_options, tunable_names
-from flows.recipes import DEFAULT_RECIPE, RECIPES, render_text
+from flows.recipes import DEFAULT_RECIPE, EVERY_RECIPE, RECIPES, render_text
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
@@ -356,6 +357,7 @@ def recipes(name: str | None) -> None:
         for line in render_text(recipe):
             click.echo(line)
         click.echo("")
+    click.echo(textwrap.fill(EVERY_RECIPE, 100))
 
 
 def _run_dir_option(required: bool):

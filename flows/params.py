@@ -95,7 +95,8 @@ class RunParams(BaseModel):
         "center",
         description="How to make images square: 'center' keeps the largest centred square; 'celeba' the "
         "CelebA face box (rows 55:163, cols 35:143 of 218x178, scaled to other sizes); 'pad' keeps the whole "
-        "image and pads it with black to a square; 'none' stretches the whole image to the square.",
+        "image and pads it with black to a square (shrunk as PIL's thumbnail, never enlarged, as the 32 px "
+        "seed); 'none' stretches the whole image to the square.",
     )
     dedupe: bool = Field(False, description="Drop exact duplicate files (same bytes), keeping the first.")
     min_side: int = Field(
@@ -230,6 +231,24 @@ class RunParams(BaseModel):
     )
     lr_decay_d: float | None = tunable(
         0.0, ge=0, description="Keras 2's optimizer decay for D: its rate is lr-d / (1 + x * updates); 0: constant."
+    )
+    epsilon: float | None = tunable(
+        1e-7,
+        gt=0,
+        lt=1,
+        description="The optimizers' epsilon as Keras 2 meant it: added to the root of the second-moment "
+        "average, in Adam and RMSprop alike (the seed-jhayes14 and seed-mlp recipes use 1e-8).",
+    )
+    update_order: Literal["joint", "d-then-g", "g-then-d"] | None = tunable(
+        "joint",
+        description="How a step updates the nets: joint (D and G from one forward pass, ganflow's), or one after "
+        "the other as the original projects' train_on_batch calls: d-then-g (Keras-GAN, jhayes14, the 32 px "
+        "celebrity DCGAN) or g-then-d (the numpy MLP), D then seeing fakes made in inference mode (Keras' predict).",
+    )
+    reuse_noise: bool | None = tunable(
+        False,
+        description="d-then-g and g-then-d: the second update takes the first's latents (jhayes14, the numpy MLP) "
+        "instead of fresh ones (Keras-GAN, the 32 px celebrity DCGAN).",
     )
     sampling: Literal["permutation", "replacement"] | None = tunable(
         "permutation",

@@ -57,14 +57,21 @@ HC = "DCGAN/main.py"  # hklchung/GAN-GenerativeAdversarialNetwork
 JH_M, JH_T = "model.py", "train.py"  # jhayes14/GAN
 KG_DC, KG_GAN = "dcgan/dcgan.py", "gan/gan.py"  # eriklindernoren/Keras-GAN
 HI = "examples/neural_network_mnist_gan_example"  # hideyukiinada/ml
+HI_AF, HI_NN = "project/activationfunction.py", "project/neuralnetwork.py"  # its numpy framework
 KERAS2_TRAINABLE = (
-    "ganflow trains D and G from one forward pass in one compiled step with D's variables left out of G's "
-    "update; the Keras-2 idiom (`D.trainable = False` before compiling the stacked model) never trains D under "
-    "Keras 3 (DEVELOPERS.md), so the intent, D frozen during G's update, is kept, not the idiom"
+    "ganflow makes both updates in one compiled step with D's variables left out of G's update; the Keras-2 "
+    "idiom (`D.trainable = False` before compiling the stacked model) never trains D under Keras 3 "
+    "(DEVELOPERS.md), so the intent, D frozen during G's update, is kept, not the idiom"
 )
-ONE_PASS = (
-    "ganflow makes the fake batch once per step in training mode and uses it for both updates; the seed "
-    "generated D's fakes with `predict` (BatchNorm in inference mode) and drew fresh noise for G's update"
+PREDICT = "D's fakes come from G in inference mode, as `predict` made them (BatchNorm's moving statistics, no Dropout)"
+KERAS_GAN_STEP = (
+    "Keras-GAN's D made two updates per iteration, on 16 real then on 16 fake images "
+    "(`d_loss_real = self.discriminator.train_on_batch(imgs, ...)`, `d_loss_fake = ...(gen_imgs, ...)`); ganflow "
+    "makes one on 32 + 32. "
+)
+KERAS2_EPSILON = (
+    "Keras 2's Adam default: `epsilon=None` becomes `K.epsilon()`, 1e-7 (Keras 2.1.2 and older used 1e-8; the "
+    "seed pins no version)"
 )
 
 
@@ -95,8 +102,20 @@ RECIPES: dict[str, Recipe] = {
             "github.com/jhayes14/GAN (model.py, train.py)",
             (
                 Row("size", 64, f"{JH_T}: `img = np.float32(cv2.resize(img, (64, 64))) / 127.5 - 1`"),
-                Row("channels", 3, f"{JH_T}: `img = cv2.imread(path, 1)` (colour)"),
-                Row("crop", "none", f"{JH_T}: `cv2.resize(img, (64, 64))` stretches the whole image"),
+                Row(
+                    "channels",
+                    3,
+                    f"{JH_T}: `img = cv2.imread(path, 1)` (colour)",
+                    "cv2 reads BGR and the seed trained on it; ganflow trains on RGB (a network trained from scratch "
+                    "has no use for the order, and ganflow's images and GIF are RGB throughout)",
+                ),
+                Row(
+                    "crop",
+                    "none",
+                    f"{JH_T}: `cv2.resize(img, (64, 64))` stretches the whole image",
+                    "cv2.resize's default is bilinear; ganflow shrinks with area averaging (cubic where it enlarges), "
+                    "which does not alias",
+                ),
                 Row("output", "tanh", f"{JH_M}: `model.add(Activation('tanh'))`; data `/ 127.5 - 1`"),
                 Row(
                     "arch",
@@ -115,9 +134,11 @@ RECIPES: dict[str, Recipe] = {
                 Row(
                     "bn_momentum",
                     0.99,
-                    f"{JH_M}: `BatchNormalization()` (Keras 1 default momentum 0.99)",
-                    "Keras 1's default `axis=-1` on channels-first (3, 64, 64) tensors normalised over an image axis, "
-                    "not the channels; ganflow normalises channels, as the layer was meant to",
+                    f"{JH_M}: `BatchNormalization()` (later Keras 1 defaults: momentum 0.99, epsilon 1e-3)",
+                    "the seed pins no Keras version, and Keras 1.0's defaults were momentum 0.9 and epsilon 1e-6; "
+                    "ganflow takes the later ones. Keras 1's default `axis=-1` on channels-first "
+                    "(1024, 4, 4) maps normalised over an image axis, not the channels; ganflow normalises channels, "
+                    "as the layer was meant to",
                 ),
                 Row("dropout", 0.2, f"{JH_M}: `model.add(Dropout(0.2))` after each D convolution"),
                 Row("leaky_alpha", 0.2, f"{JH_M}: `model.add(LeakyReLU(0.2))` in D (G uses `Activation('relu')`)"),
@@ -129,12 +150,12 @@ RECIPES: dict[str, Recipe] = {
                     "optimizer",
                     "adam",
                     f"{JH_T}: `adam_dis=Adam(lr=0.00002, beta_1=0.0005, beta_2=0.999, epsilon=1e-08)`",
-                    "Keras 3's Adam epsilon is 1e-7, not 1e-8",
                 ),
                 Row("lr_g", 2e-5, f"{JH_T}: `adam_gen=Adam(lr=0.00002, ...)`"),
                 Row("lr_d", 2e-5, f"{JH_T}: `adam_dis=Adam(lr=0.00002, ...)`"),
                 Row("beta1", 0.0005, f"{JH_T}: `beta_1=0.0005`"),
                 Row("beta2", 0.999, f"{JH_T}: `beta_2=0.999`"),
+                Row("epsilon", 1e-8, f"{JH_T}: `epsilon=1e-08`"),
                 Row("batch_size", 50, f'{JH_T}: `parser.add_argument("--batch_size", type = int, default=50)`'),
                 Row(
                     None,
@@ -145,7 +166,9 @@ RECIPES: dict[str, Recipe] = {
                 Row(
                     "balance_margin",
                     0.1,
-                    f"{JH_T}: `inter_model_margin = 0.10`; `while abs(d_loss - g_loss) > inter_model_margin:`",
+                    f"{JH_T}: `inter_model_margin = 0.10`; `while abs(d_loss - g_loss) > inter_model_margin:`; in D's loop only `d_loss = discriminator.train_on_batch(Xd, yd)` is measured again (`#g_loss = ...` is commented out), and the other way round",
+                    "the seed's extra D updates reuse `Xd`, fakes made before G's update; ganflow's make the batch's "
+                    "fakes again, from the same noise, with G as it is then (in training mode)",
                 ),
                 Row(
                     "balance_max_steps",
@@ -156,10 +179,20 @@ RECIPES: dict[str, Recipe] = {
                 Row("ema", 0.0, "the seed kept no moving average"),
                 Row(
                     None,
-                    "D on real+fake, then G through frozen D",
-                    f"{JH_T}: `discriminator.train_on_batch(Xd, yd)`, then `discriminator_on_generator.train_on_batch(Xg, yg)`",
-                    KERAS2_TRAINABLE,
+                    "Glorot uniform kernels, zero biases",
+                    f"{JH_M}: no `init=` anywhere: Keras 1's default `init='glorot_uniform'`",
+                    "early Keras 1 left the 5x5 window out of a convolution's fan-out, so D's first kernels started "
+                    "about 4x larger; ganflow counts it, as Keras 1.2 and later did",
                 ),
+                Row(
+                    "update_order",
+                    "d-then-g",
+                    f"{JH_T}: `generated_images = generator.predict(Noise_batch)`; `d_loss = discriminator.train_on_batch(Xd, yd)`; then `g_loss = discriminator_on_generator.train_on_batch(Xg, yg)`; {PREDICT}",
+                    "the seed set `discriminator.trainable = False` for the stacked model, then True again before "
+                    "compiling D, so Keras 1 releases that collect trainable weights at the first update also moved D "
+                    "in G's update; ganflow keeps the intent, D frozen in G's update",
+                ),
+                Row("reuse_noise", True, f"{JH_T}: `Xg = Noise_batch`, the noise D's fakes were made from"),
                 Row(
                     None,
                     "one pass over the batches",
@@ -179,7 +212,13 @@ RECIPES: dict[str, Recipe] = {
                     "README: 'to generate and discriminate with 28x28 pixel images cropped close to the faces'",
                 ),
                 Row("channels", 3, "README: 'train on RGB images from the Celeba data set'"),
-                Row("crop", "celeba", "README: 'I used his crop and resize pre-processing' (a crop close to the face)"),
+                Row(
+                    "crop",
+                    "celeba",
+                    "README: 'I used his crop and resize pre-processing' (a crop close to the face)",
+                    "the credited crop code is not public: ganflow's CelebA face box (rows 55:163, cols 35:143 of "
+                    "218x178) is its own choice of 'close to the faces'",
+                ),
                 Row(
                     "output",
                     "tanh",
@@ -195,14 +234,31 @@ RECIPES: dict[str, Recipe] = {
                     "width",
                     1.0,
                     "README: 'It contained about 26 million parameters' (G); 'about 56 million parameters' (D)",
-                    "convdense at width 1 has 28.1M (G) and 51.6M (D): the README gives only totals",
+                    "convdense at width 1 has 28.3M (G) and 51.6M (D): the README gives only totals. Its layers are "
+                    "ganflow's reading of the README (5x5 kernels, LeakyReLU in G, no BatchNorm in D, no bias before "
+                    "BatchNorm); Keras-GAN's dcgan.py used 3x3 kernels and ReLU in G",
                 ),
                 Row(
                     "noise_shape",
                     "image",
                     "README: 'accept random noise in the same size and shape as the image it is generating, rather than a random vector of length 100'",
                 ),
-                Row("latent_dist", "normal", f"Keras-GAN {KG_DC}: `noise = np.random.normal(0, 1, (half_batch, 100))`"),
+                Row(
+                    "latent_dist",
+                    "normal",
+                    f"Keras-GAN {KG_DC}: `noise = np.random.normal(0, 1, (half_batch, 100))`",
+                    "the README says only 'random noise' of the image's shape: normal, as the code it built on",
+                ),
+                Row(
+                    "bn_momentum",
+                    0.8,
+                    f"Keras-GAN {KG_DC}: `model.add(BatchNormalization(momentum=0.8))` (the README gives none)",
+                ),
+                Row(
+                    "dropout",
+                    0.25,
+                    f"Keras-GAN {KG_DC}: `model.add(Dropout(0.25))` after each D layer (the README gives none)",
+                ),
                 Row("loss", "bce", f"Keras-GAN {KG_DC}: `self.discriminator.compile(loss='binary_crossentropy', ...)`"),
                 Row(
                     "labels",
@@ -217,8 +273,10 @@ RECIPES: dict[str, Recipe] = {
                     "batch_size",
                     32,
                     f"Keras-GAN {KG_DC}: `dcgan.train(epochs=4000, batch_size=32, save_interval=50)`",
-                    "Keras-GAN's D saw 16 real and 16 fake images (`half_batch`) in two calls; ganflow's D sees 32 + 32 in one",
+                    KERAS_GAN_STEP.strip(),
                 ),
+                Row("beta2", 0.999, f"Keras-GAN {KG_DC}: `Adam(0.0002, 0.5)`, Keras 2's default `beta_2=0.999`"),
+                Row("epsilon", 1e-7, f"Keras-GAN {KG_DC}: `Adam(0.0002, 0.5)`", KERAS2_EPSILON),
                 Row("ema", 0.0, "the seed kept no moving average"),
                 Row(
                     "sampling",
@@ -229,13 +287,20 @@ RECIPES: dict[str, Recipe] = {
                     None,
                     "2,900 'epochs' = 2,900 batches",
                     f"README: 'I ran for a total of 2,900 times'; Keras-GAN {KG_DC}: each `for epoch in range(epochs)` trains one random batch",
-                    "ganflow's --epochs counts passes over the data: 2,900 Keras-GAN epochs at batch 32 are 92,800 images, about 2,900 x 32 / N ganflow epochs",
+                    "ganflow's --epochs counts passes over the data, and the recipe leaves it at ganflow's 300: 2,900 "
+                    "batches of 32 are 92,800 images, 2,900 x 32 / N epochs, under one epoch of CelebA's 202,599 "
+                    "(6,331 batches); --max-minutes stops a run sooner",
                 ),
                 Row(
-                    None,
-                    "D, then G through frozen D",
-                    f"Keras-GAN {KG_DC}: `self.discriminator.trainable = False` before `self.combined.compile(...)`",
+                    "update_order",
+                    "d-then-g",
+                    f"Keras-GAN {KG_DC}: `gen_imgs = self.generator.predict(noise)`, D's `train_on_batch`, then `g_loss = self.combined.train_on_batch(noise, np.ones((batch_size, 1)))` with `self.discriminator.trainable = False` before `self.combined.compile(...)`; {PREDICT}",
                     KERAS2_TRAINABLE,
+                ),
+                Row(
+                    "reuse_noise",
+                    False,
+                    f"Keras-GAN {KG_DC}: `noise = np.random.normal(0, 1, (batch_size, 100))` again before G's update",
                 ),
             ),
         ),
@@ -281,8 +346,10 @@ RECIPES: dict[str, Recipe] = {
                     "batch_size",
                     32,
                     f"{KG_GAN}: `gan.train(epochs=30000, batch_size=32, save_interval=200)`",
-                    "D saw `half_batch` (16) real and 16 fake images in two calls; ganflow's D sees 32 + 32 in one",
+                    KERAS_GAN_STEP.strip(),
                 ),
+                Row("beta2", 0.999, f"{KG_GAN}: `Adam(0.0002, 0.5)`, Keras 2's default `beta_2=0.999`"),
+                Row("epsilon", 1e-7, f"{KG_GAN}: `Adam(0.0002, 0.5)`", KERAS2_EPSILON),
                 Row("ema", 0.0, "the seed kept no moving average"),
                 Row(
                     "sampling",
@@ -293,13 +360,20 @@ RECIPES: dict[str, Recipe] = {
                     None,
                     "one 'epoch' = one batch",
                     f"{KG_GAN}: `for epoch in range(epochs):` trains one random batch; README: 'non-convoutional results from epoch 3000'",
-                    "ganflow's --epochs counts passes over the data",
+                    "ganflow's --epochs counts passes over the data, and the recipe leaves it at ganflow's 300: the "
+                    "README's 3,000 batches of 32 are under one epoch of CelebA's 202,599 (6,331 batches); "
+                    "--max-minutes stops a run sooner",
                 ),
                 Row(
-                    None,
-                    "D, then G through frozen D",
-                    f"{KG_GAN}: `self.discriminator.trainable = False` before `self.combined.compile(...)`",
+                    "update_order",
+                    "d-then-g",
+                    f"{KG_GAN}: `gen_imgs = self.generator.predict(noise)`, D's `train_on_batch`, then `g_loss = self.combined.train_on_batch(noise, valid_y)` with `self.discriminator.trainable = False` before `self.combined.compile(...)`; {PREDICT}",
                     KERAS2_TRAINABLE,
+                ),
+                Row(
+                    "reuse_noise",
+                    False,
+                    f"{KG_GAN}: `noise = np.random.normal(0, 1, (batch_size, 100))` again before G's update",
                 ),
             ),
         ),
@@ -350,6 +424,12 @@ RECIPES: dict[str, Recipe] = {
                     "the README gives no rates: ganflow's 2e-4 and beta1 0.5 (the README tuned 'the Adam optimizer's momentum parameter')",
                 ),
                 Row("ema", 0.0, "the seed kept no moving average"),
+                Row(
+                    "update_order",
+                    "joint",
+                    "README: 'The resulting probability distribution is then used to update the weights of both the generator and discriminator networks'",
+                    "the README does not say in which order: ganflow's joint step",
+                ),
             ),
         ),
         Recipe(
@@ -362,7 +442,10 @@ RECIPES: dict[str, Recipe] = {
                 Row(
                     "crop",
                     "pad",
-                    f"{HC}: `temp.thumbnail(size, ...)` then `np.pad(temp, ..., mode='constant', constant_values=0)`",
+                    f"{HC}: `temp.thumbnail(size, Image.ANTIALIAS)` then `np.pad(temp, ((hor//2 + 1, hor//2), ...), mode='constant', constant_values=0)`",
+                    "ganflow takes thumbnail's sizes (truncated, never enlarged) and the seed's margins, but resizes with "
+                    "OpenCV's area filter, not PIL's Lanczos, and does not re-save the thumbnail as a JPEG (the seed's "
+                    '`temp.save(..., "JPEG")`, quality 75) before training',
                 ),
                 Row(
                     "output",
@@ -372,7 +455,7 @@ RECIPES: dict[str, Recipe] = {
                 Row(
                     "arch",
                     "celeb32",
-                    f"{HC}: G `Dense(dim*dim*depth, ...)`, `BatchNormalization(momentum=0.9)`, `LeakyReLU(alpha=0.3)`, `Reshape`, `Dropout(dropout)`, 2 x (`UpSampling2D()`, `Conv2DTranspose(int(depth/2), 5, ...)`, `BatchNormalization(momentum=0.8)`, `LeakyReLU(alpha=0.3)`), `Conv2DTranspose(int(depth/8), 5, ...)`, `Conv2DTranspose(3, 5, ...)`; D `Conv2D(depth*1, 5, strides=2, ...)` ... `Conv2D(depth*8, 5, strides=1, ...)`, `Dense(1, ...)`, `Activation('sigmoid')`; all `kernel_initializer='glorot_normal'`",
+                    f"{HC}: G `Dense(dim*dim*depth, ...)`, `BatchNormalization(momentum=0.9)`, `LeakyReLU(alpha=0.3)`, `Reshape`, `Dropout(dropout)`, 2 x (`UpSampling2D()`, `Conv2DTranspose(int(depth/2), 5, ...)`, `BatchNormalization(momentum=0.8)`, `LeakyReLU(alpha=0.3)`), `Conv2DTranspose(int(depth/8), 5, ...)`, `BatchNormalization(momentum=0.8)`, `LeakyReLU(alpha=0.3)`, `Conv2DTranspose(3, 5, ...)`; D `Conv2D(depth*1, 5, strides=2, ...)` ... `Conv2D(depth*8, 5, strides=1, ...)`, `Dense(1, ...)`, `Activation('sigmoid')`; all `kernel_initializer='glorot_normal'`",
                 ),
                 Row(
                     "g_filters",
@@ -405,7 +488,9 @@ RECIPES: dict[str, Recipe] = {
                     "loss",
                     "bce",
                     f"{HC}: `D.compile(loss='binary_crossentropy', optimizer=optimizer1, ...)`",
-                    "the seed's D loss is the mean over its mixed 2 x 16 batch; ganflow's is the sum of the real and fake means (twice as large, which RMSprop's normalisation nearly cancels)",
+                    "the seed's D loss is the mean over its mixed 2 x 16 batch; ganflow's is the sum of the real and "
+                    "fake means, twice as large. RMSprop's normalisation cancels the factor, but `clipvalue=1.0` then "
+                    "acts as the seed's 0.5 on D's gradients (measured at the start: no element was near 0.5)",
                 ),
                 Row("labels", "real1", f"{HC}: `y = np.ones([2*batch_size, 1])`; `y[batch_size:, :] = 0`"),
                 Row(
@@ -425,6 +510,13 @@ RECIPES: dict[str, Recipe] = {
                     f"{HC}: `optimizer2 = RMSprop(lr=0.0004, ...)`; `GAN.compile(..., optimizer=optimizer2, ...)`",
                 ),
                 Row("clipvalue", 1.0, f"{HC}: `RMSprop(..., clipvalue=1.0, ...)` (both)"),
+                Row(
+                    "epsilon",
+                    1e-7,
+                    "Keras 2.3's RMSprop: `rho=0.9`, `epsilon=None` (`K.epsilon()`, 1e-7), `new_p = p - lr * g / (K.sqrt(new_a) + self.epsilon)`",
+                    "Keras 3's RMSprop puts epsilon under the root, a floor of 3e-4 that would shrink most of G's "
+                    "steps several times; ganflow passes it 1e-14, so its steps follow Keras 2's",
+                ),
                 Row("lr_decay_d", 6e-8, f"{HC}: `optimizer1 = RMSprop(..., decay=6e-8)`"),
                 Row("lr_decay_g", 3e-8, f"{HC}: `optimizer2 = RMSprop(..., decay=3e-8)`"),
                 Row("batch_size", 16, f"{HC}: `train_gan(X=X, model=GAN, batch_size=16, ...)`"),
@@ -442,21 +534,52 @@ RECIPES: dict[str, Recipe] = {
                 ),
                 Row(
                     None,
-                    "D on shuffled real+fake, then G through D",
-                    f"{HC}: `d_loss = D.train_on_batch(x, y)`; `D.trainable = False`; `gan_loss = GAN.train_on_batch(noise, y)`",
-                    "the seed compiled `GAN` while `D.trainable` was still True, so under Keras 2.3 its G step also moved D towards calling fakes real; ganflow keeps the stated intent ('freeze the weights on the discriminator'). "
-                    + ONE_PASS,
+                    "trains on every image",
+                    f"{HC}: `batch_per_epoch = int(round(X.shape[0]/batch_size))` batches drawn from all of `X`",
+                    "ganflow holds out 10% of a set of 1,024 images or more (at least 256) for its quality measures "
+                    "and never trains on them (docs/quality.md); --holdout 0 trains on every image, as the seed",
+                ),
+                Row(
+                    "update_order",
+                    "d-then-g",
+                    f"{HC}: `images_fake = G.predict(noise)`; `d_loss = D.train_on_batch(x, y)`; `D.trainable = False`; `gan_loss = GAN.train_on_batch(noise, y)`; {PREDICT}",
+                    "the seed compiled `GAN` while `D.trainable` was still True, so under Keras 2.3 its G step also "
+                    "moved D towards calling fakes real; ganflow keeps the stated intent ('Freeze weights in "
+                    "discriminator'). D's mixed batch is shuffled in the seed (`x,y = shuffle(x,y)`), which changes "
+                    "nothing for a D without BatchNorm",
+                ),
+                Row(
+                    "reuse_noise",
+                    False,
+                    f"{HC}: `noise = np.random.normal(0.0, 1.0, size=[batch_size, noise_len])` again under 'Train GAN'",
                 ),
             ),
         ),
         Recipe(
             "celeb32-wgan-gp",
-            "ganflow's variant: 32 px faces with the Wasserstein loss the 32 px seed suggested trying, done as WGAN-GP",
-            "the 32 px seed's README ('Change optimisation metric from binary_crossentropy to Wasserstein loss function'); WGAN-GP from Gulrajani et al. 2017 (Algorithm 1)",
+            "ganflow's variant: the 32 px seed's network and data with the Wasserstein loss it suggested trying, done as WGAN-GP",
+            "the 32 px seed's README ('Change optimisation metric from binary_crossentropy to Wasserstein loss function'), on seed-celeb32's network and data; WGAN-GP from Gulrajani et al. 2017 (Algorithm 1)",
             (
-                Row("size", 32, "the 32 px seed's README: 'Resized celebrity images to 32x32x3'"),
-                Row("channels", 3, "the 32 px seed's README: '32x32x3'"),
-                Row("latent_dim", 128, "the 32 px seed's README: 'Start with 100 and try 128 and 256'"),
+                Row("size", 32, "as seed-celeb32: the 32 px seed's README, 'Resized celebrity images to 32x32x3'"),
+                Row("channels", 3, "as seed-celeb32"),
+                Row("crop", "pad", "as seed-celeb32: `temp.thumbnail(size, ...)` then `np.pad(...)`"),
+                Row("output", "sigmoid", "as seed-celeb32: `X = [1.0/255*x for x in images]`; G ends in a sigmoid"),
+                Row("arch", "celeb32", "as seed-celeb32: the network of DCGAN/main.py"),
+                Row("g_filters", 64, "as seed-celeb32: `depth = 64*8`"),
+                Row("d_filters", 64, "as seed-celeb32: `depth = 64`"),
+                Row("bn_momentum", 0.8, "as seed-celeb32: `G.add(BatchNormalization(momentum=0.8))`"),
+                Row(
+                    "d_batchnorm",
+                    False,
+                    "as seed-celeb32, and as WGAN-GP needs: a per-sample penalty rules out BatchNorm in the critic",
+                ),
+                Row("latent_dim", 256, "as seed-celeb32: `noise_vec = 256`"),
+                Row("batch_size", 16, "as seed-celeb32: `train_gan(..., batch_size=16, ...)`"),
+                Row(
+                    "sampling",
+                    "replacement",
+                    "as seed-celeb32: `images_real = X[np.random.randint(0,X.shape[0], size=batch_size), :, :, :]`",
+                ),
                 Row(
                     "loss",
                     "wgan-gp",
@@ -465,12 +588,18 @@ RECIPES: dict[str, Recipe] = {
                 ),
                 Row("n_critic", 5, "Gulrajani et al. 2017, Algorithm 1: n_critic = 5"),
                 Row("gp_weight", 10.0, "Gulrajani et al. 2017, Algorithm 1: lambda = 10"),
-                Row("dropout", 0.0, "WGAN-GP's critic has no Dropout (the penalty is per sample)"),
+                Row(
+                    "dropout",
+                    0.0,
+                    "Gulrajani et al. 2017: their critics have no Dropout",
+                    "the seed's Dropout 0.5 is left out of both nets: it makes the critic a different random function for the real, fake and interpolated images the loss and penalty compare",
+                ),
                 Row("optimizer", "adam", "Gulrajani et al. 2017, Algorithm 1: Adam"),
                 Row("lr_g", 1e-4, "Gulrajani et al. 2017, Algorithm 1: alpha = 0.0001"),
                 Row("lr_d", 1e-4, "Gulrajani et al. 2017, Algorithm 1: alpha = 0.0001"),
                 Row("beta1", 0.0, "Gulrajani et al. 2017, Algorithm 1: beta1 = 0"),
                 Row("beta2", 0.9, "Gulrajani et al. 2017, Algorithm 1: beta2 = 0.9"),
+                Row("ema", 0.0, "as seed-celeb32: no moving average"),
             ),
         ),
         Recipe(
@@ -494,8 +623,7 @@ RECIPES: dict[str, Recipe] = {
                 Row(
                     "leaky_alpha",
                     0.2,
-                    f"{HI}: 'Use of Leaky ReLU in generator' credited to Keras-MNIST-GAN's `LeakyReLU(0.2)`",
-                    "the numpy framework's slope is not in the stored source; 0.2, the slope of the code it credits",
+                    f"{HI_AF}: `def leaky_relu(z, alpha=0.2):`, called as `af.leaky_relu(z)` ({HI_NN})",
                 ),
                 Row("dropout", 0.0, f"{HI}: no dropout layer"),
                 Row("latent_dim", 100, f"{HI}: `generator_discriminator = Model(num_input=100)`"),
@@ -515,31 +643,41 @@ RECIPES: dict[str, Recipe] = {
                     "optimizer",
                     "adam",
                     f"{HI}: `optimizer=opt.ADAM, optimizer_settings=AdamOptimizer(beta1=0.5, beta2=0.999, epsilon=1e-8)`",
-                    "Keras 3's Adam epsilon is 1e-7, not 1e-8",
                 ),
-                Row("lr_g", 2e-4, f"{HI}: `learning_rate=0.0002` (generator_discriminator)"),
-                Row("lr_d", 2e-4, f"{HI}: `learning_rate=0.0002` (discriminator)"),
+                Row(
+                    "lr_g",
+                    2e-4,
+                    f"{HI}: `learning_rate=0.0002` (generator_discriminator)",
+                    f"the framework's `fit` restarts Adam's bias correction at every call ({HI_NN}: `self.optimizer_settings.beta1_to_t = self.optimizer_settings.beta1`) but keeps its moments, and the example calls `fit` once per batch, so once the moments warm up (within the first epoch) each step is about 6% of 2e-4; ganflow runs Adam as written, at 2e-4, and does not copy the framework's slip",
+                ),
+                Row("lr_d", 2e-4, f"{HI}: `learning_rate=0.0002` (discriminator)", "as --lr-g"),
                 Row("beta1", 0.5, f"{HI}: `AdamOptimizer(beta1=0.5, ...)`"),
                 Row("beta2", 0.999, f"{HI}: `AdamOptimizer(..., beta2=0.999, ...)`"),
+                Row("epsilon", 1e-8, f"{HI}: `AdamOptimizer(..., epsilon=1e-8)`"),
                 Row(
                     "batch_size",
                     64,
                     f"{HI}: `batch_size = 64`",
-                    "each fit call split its 64 (G) or 128 (D) samples into the framework's minibatches of 32 (`batch_size=32`); ganflow makes one update per network per 64",
+                    "each fit call split its 64 (G) or 128 (D) samples, unshuffled, into the framework's minibatches "
+                    "of 32 (`batch_size=32`): two G updates, then two D updates on real images only and two on fakes "
+                    "only; ganflow makes one update per network on the 64 (D: 64 real + 64 fake)",
                 ),
                 Row("epochs", 50, f"{HI}: `epochs = 50`"),
                 Row("ema", 0.0, "the seed kept no moving average"),
                 Row(
                     None,
-                    "G initialised N(0, 0.02)",
-                    f"{HI}: `weight_parameter=wparam(init_type=wparam.NORMAL, stddev=0.02)`",
-                    "in the numpy-mlp architecture; D keeps Keras' Glorot uniform (the framework's default init is not in the stored source)",
+                    "G initialised N(0, 0.02), D N(0, 0.1), biases 0",
+                    f"{HI}: `weight_parameter=wparam(init_type=wparam.NORMAL, stddev=0.02)` for G; D has none, so {HI_NN}'s default: `w = np.random.randn(num_units_prev_layer, num_units_this_layer) * 0.1`; `b = np.zeros((1, num_units_this_layer))`",
                 ),
                 Row(
-                    None,
-                    "G first, then D, through D's locked layers",
-                    f"{HI}: `nn_generator_discriminator.fit(...)` then `nn_discriminator.fit(x, y, ...)`; README: 'these two layers are locked'",
-                    "ganflow updates D and G from one forward pass, D frozen in G's update",
+                    "update_order",
+                    "g-then-d",
+                    f"{HI}: `nn_generator_discriminator.fit(...)` then `generated_images = nn_generator_discriminator.predict_intermediate(noise[k:next_k], 2)` and `nn_discriminator.fit(x, y, ...)`; README: 'these two layers are locked'",
+                ),
+                Row(
+                    "reuse_noise",
+                    True,
+                    f"{HI}: D's fakes come from `noise[k:next_k]`, the rows G had just trained on",
                 ),
                 Row(
                     None,
@@ -553,6 +691,16 @@ RECIPES: dict[str, Recipe] = {
 }
 
 assert tuple(RECIPES) == get_args(RecipeName), "RecipeName and RECIPES must list the same recipes"
+
+
+# What no recipe sets, said once for all of them (docs/recipes.md and `ganflow recipes`).
+EVERY_RECIPE = (
+    "For every recipe: `--precision auto` trains in mixed bfloat16 where the CPU or GPU has it, and the original "
+    "projects trained in float32, so give `--precision fp32` to match them. Sets of 1,024 images or more hold "
+    "10% out for the quality measures, never trained on; `--holdout 0` trains on every image, as the originals "
+    "did. Samples, the GIF and generator.keras use G's BatchNorm statistics recomputed for the weights they are drawn "
+    "with (docs/first-run.md), where the originals drew with the moving averages; training itself is the same."
+)
 
 
 def _cell(value: Any) -> str:
@@ -589,6 +737,8 @@ def render_markdown() -> str:
         "original project fixed that no option changes. `ganflow recipes` prints the same tables; this page is rendered from "
         "`flows/recipes.py` (`python -m flows.recipes > docs/recipes.md`), and a test keeps the two equal. The "
         "default recipe against the faithful `seed-celeb32`: [quality.md](quality.md).",
+        "",
+        EVERY_RECIPE.replace("(docs/first-run.md)", "([first-run.md](first-run.md))"),
         "",
     ]
     for recipe in RECIPES.values():

@@ -18,13 +18,14 @@ class Seeds:
 
     def glorot(self) -> keras.initializers.Initializer:
         """The next layer's kernel initializer: Keras' default Glorot uniform unless the net asked otherwise
-        ("glorot_normal" as the 32 px celebrity seed, "normal_0.02" as the numpy MLP seed's generator)."""
+        ("glorot_normal" as the 32 px celebrity seed; "normal_0.02" and "normal_0.1", N(0, stddev), as the
+        numpy MLP seed's generator and discriminator)."""
         self.count += 1
         seed = self.seed * 1000 + self.count
         if self.init == "glorot_normal":
             return keras.initializers.GlorotNormal(seed=seed)
-        if self.init == "normal_0.02":
-            return keras.initializers.RandomNormal(stddev=0.02, seed=seed)
+        if self.init.startswith("normal_"):
+            return keras.initializers.RandomNormal(stddev=float(self.init.removeprefix("normal_")), seed=seed)
         return keras.initializers.GlorotUniform(seed=seed)
 
     def dense(self, units: int, **kwargs) -> layers.Layer:

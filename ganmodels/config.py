@@ -18,6 +18,9 @@ DCGAN64_SIZES = (32, 64)
 OUTPUTS = ("tanh", "sigmoid")  # G's last activation, and so the range images are scaled to: [-1, 1] or [0, 1]
 LABEL_CONVENTIONS = ("real1", "real0")  # which target D learns for real images; real0 is the flipped one
 SAMPLINGS = ("permutation", "replacement")  # how an epoch draws its batches (ganmodels/data.py)
+# How a step updates D and G (ganmodels/train_step.py): both from one forward pass, or one after the other as
+# the Keras seeds' train_on_batch calls did (D's fakes made by G in inference mode, as Keras' `predict`).
+UPDATE_ORDERS = ("joint", "d-then-g", "g-then-d")
 
 
 @dataclass(frozen=True)
@@ -71,6 +74,11 @@ class GanConfig:
     lr_decay_g: float = 0.0  # Keras 2's `decay`: the rate is lr / (1 + decay * iterations)
     lr_decay_d: float = 0.0
     sampling: str = "permutation"  # "replacement": round(N / batch) batches drawn with replacement per epoch
+    # Keras 2's optimizer epsilon, added to the root of the second-moment average in Adam and RMSprop alike
+    # (Keras 3's RMSprop adds its epsilon under the root instead: train_step.build_optimizer translates).
+    epsilon: float = 1e-7
+    update_order: str = "joint"
+    reuse_noise: bool = False  # d-then-g, g-then-d: the second update takes the first's latents, not fresh ones
 
     def __post_init__(self) -> None:
         if isinstance(self.diffaugment, list | str):
@@ -88,6 +96,7 @@ class GanConfig:
             "output": OUTPUTS,
             "labels": LABEL_CONVENTIONS,
             "sampling": SAMPLINGS,
+            "update_order": UPDATE_ORDERS,
         }
         if self.size not in SIZES:
             yield f"size must be one of {SIZES}, not {self.size}"
@@ -119,6 +128,8 @@ class GanConfig:
             yield f"--arch celeb32 is the 32 px celebrity DCGAN (8x8 upsampled twice); use --size 32, not {self.size}"
         if self.clipvalue is not None and self.clipvalue <= 0:
             yield "--clipvalue must be positive (leave it out for no clipping)"
+        if not 0 < self.epsilon < 1:
+            yield f"--epsilon must be above 0 and below 1, not {self.epsilon}"
         if self.lr_decay_g < 0 or self.lr_decay_d < 0:
             yield "--lr-decay-g and --lr-decay-d must be 0 or positive"
         if self.label_noise and self.label_noise >= self.label_smoothing:
@@ -162,7 +173,17 @@ class GanConfig:
 
 # Fields added after run folders were first named from the config (issue 15): left out of `identity` at
 # their defaults, so an older run's folder name and fingerprint stay the same.
-LATER_FIELDS = ("output", "labels", "clipvalue", "lr_decay_g", "lr_decay_d", "sampling")
+LATER_FIELDS = (
+    "output",
+    "labels",
+    "clipvalue",
+    "lr_decay_g",
+    "lr_decay_d",
+    "sampling",
+    "epsilon",
+    "update_order",
+    "reuse_noise",
+)
 
 # What the checkpoint's variables depend on. Everything else (dropout, alpha, momentum, learning rates,
 # loss, tricks, EMA on or off) can change between a run and its resume.

@@ -6,7 +6,7 @@ batch and each replica of a mirrored run takes its own rows (`Rows`), so the lay
 them. A step makes several passes: the main D-and-G update (pass 0), extra critic updates before it
 (`n_critic`), and the balance rule's extra D or G updates after it. Each pass has its own streams;
 the balance passes reuse pass 0's latents, so they train again on the same batch, as the jhayes14
-rule did.
+rule did. A sequential step's second update draws its own latents (`SECOND_PASS`) unless it reuses them.
 """
 
 from ganmodels.config import GanConfig
@@ -17,6 +17,7 @@ MAIN_PASS = 0
 BALANCE_D_PASS = 1000  # + k for the k-th extra D update of a step
 BALANCE_G_PASS = 2000
 STATS_PASS = 3000  # the latents that BatchNorm statistics of the sampler are measured on (step 0, always)
+SECOND_PASS = 4000  # the fresh latents of a sequential step's second update (d-then-g, g-then-d)
 
 
 class Rows:

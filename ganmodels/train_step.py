@@ -6,6 +6,10 @@ runs G twice per batch, dispatches op by op, and silently stops training D under
 each), then the main update: G runs forward once and D and G both step on that batch, each from
 the same forward pass. DiffAugment, label tricks and the gradient penalty are TF ops inside it.
 
+`update_order` d-then-g and g-then-d keep the seeds' order instead, still in one compiled step: D
+updates on fakes G makes in inference mode (Keras' `predict`: BatchNorm's moving statistics, no
+Dropout), and the other update runs its own forward pass after it, on fresh latents or the same ones.
+
 The D-only and G-only updates are separate compiled functions, used by D pre-training and the
 balance rule in a Python loop around the step, so the step itself has no data-dependent branches
 (which a mirrored strategy cannot synchronise inside).
@@ -30,6 +34,7 @@ from ganmodels.streams import (
     MAIN_PASS,
     PENALTY,
     REAL_AUGMENT,
+    SECOND_PASS,
     Rows,
     step_latents,
     step_seed,
@@ -59,12 +64,18 @@ def output_of(generator: keras.Model) -> str:
 
 
 def build_optimizer(config: GanConfig, learning_rate: float, decay: float = 0.0) -> keras.optimizers.Optimizer:
-    """Adam or RMSprop; `decay` is Keras 2's lr / (1 + decay * iterations), `clipvalue` clips each gradient."""
+    """Adam or RMSprop as Keras 2 and the seeds had them.
+
+    `decay` is Keras 2's lr / (1 + decay * iterations), `clipvalue` clips each gradient. `epsilon` is Keras 2's,
+    added to the root of the mean square: Keras 3's Adam does the same, but its RMSprop adds epsilon under the
+    root, whose floor (sqrt(1e-7) = 3e-4) would shrink most steps of a 32 px G several times. Passing epsilon²
+    keeps sqrt(v + eps²) within sqrt(2) of Keras 2's sqrt(v) + eps, and equal where v is far from eps².
+    """
     rate = keras.optimizers.schedules.InverseTimeDecay(learning_rate, 1, decay) if decay else learning_rate
     clip = {"clipvalue": config.clipvalue} if config.clipvalue else {}
     if config.optimizer == "rmsprop":
-        return keras.optimizers.RMSprop(rate, **clip)
-    return keras.optimizers.Adam(rate, beta_1=config.beta1, beta_2=config.beta2, **clip)
+        return keras.optimizers.RMSprop(rate, rho=0.9, epsilon=config.epsilon**2, **clip)
+    return keras.optimizers.Adam(rate, beta_1=config.beta1, beta_2=config.beta2, epsilon=config.epsilon, **clip)
 
 
 @dataclass
@@ -130,12 +141,16 @@ class TrainStep:
         self.compiled_g = compile_(self._g_step)
 
     def _pass(self, real, rows: Rows, step, pass_index, latent_pass: int, train_d: bool, train_g: bool):
-        """One forward pass of G and D on the batch, then the asked-for updates; this replica's losses."""
+        """One forward pass of G and D on the batch, then the asked-for updates; this replica's losses.
+
+        In a sequential order a D-only pass takes G's fakes in inference mode, as the seeds' `predict`.
+        """
         m, cfg = self.models, self.models.config
         replicas = tf.distribute.get_replica_context().num_replicas_in_sync
         z = step_latents(cfg, step, rows, latent_pass)
+        g_training = train_g or cfg.update_order == "joint"
         with tf.GradientTape() as g_tape, tf.GradientTape() as d_tape:
-            fake = m.generator(z, training=True)
+            fake = m.generator(z, training=g_training)
             real_seen = diff_augment(real, cfg.diffaugment, step_seed(cfg, step, pass_index, REAL_AUGMENT), rows)
             fake_seen = diff_augment(fake, cfg.diffaugment, step_seed(cfg, step, pass_index, FAKE_AUGMENT), rows)
             real_logits = m.discriminator(real_seen, training=True)
@@ -164,7 +179,17 @@ class TrainStep:
         rows = Rows(ctx.replica_id_in_sync_group * local, local, local * ctx.num_replicas_in_sync)
         for k in range(1, critic_passes + 1):
             self._pass(real, rows, step, k, k, train_d=True, train_g=False)
-        return self._pass(real, rows, step, pass_index, MAIN_PASS, train_d, train_g)
+        order = self.models.config.update_order
+        if order == "joint" or not (train_d and train_g):
+            return self._pass(real, rows, step, pass_index, MAIN_PASS, train_d, train_g)
+        second = MAIN_PASS if self.models.config.reuse_noise else SECOND_PASS
+        if order == "d-then-g":
+            d_loss = self._pass(real, rows, step, pass_index, MAIN_PASS, True, False)[0]
+            g_loss = self._pass(real, rows, step, pass_index, second, False, True)[1]
+        else:
+            g_loss = self._pass(real, rows, step, pass_index, MAIN_PASS, False, True)[1]
+            d_loss = self._pass(real, rows, step, pass_index, second, True, False)[0]
+        return tf.stack([d_loss, g_loss])
 
     def _run(self, batch_uint8, step, pass_index, train_d: bool, train_g: bool, critic_passes: int = 0):
         m = self.models

@@ -25,9 +25,18 @@ class Recorder:
 
 def test_the_losing_discriminator_trains_until_the_gap_closes():
     """D's loss is compared per image: half of the sum of its real and fake means that ganflow reports."""
-    rec = Recorder([(4.0, 0.5), (3.6, 0.6), (1.4, 0.6)], [])
+    rec = Recorder([(4.0, 0.5), (3.6, 0.6), (1.1, 0.6)], [])
     assert balance_extra_steps((4.4, 0.5), 0.1, 5, rec.d, rec.g) == (3, 0)
     assert rec.calls == [("d", 0), ("d", 1), ("d", 2)]
+
+
+def test_only_the_retrained_networks_loss_moves_as_in_the_seed():
+    """train.py re-measures one side only: `d_loss = discriminator.train_on_batch(Xd, yd)` while
+    `#g_loss = discriminator_on_generator.train_on_batch(Xg, yg)` stays commented out."""
+    rec = Recorder([(1.6, 5.0), (1.0, 5.0)], [])  # the G loss D's update measures is not the rule's
+    assert balance_extra_steps((2.0, 0.5), 0.1, 5, rec.d, rec.g) == (2, 0)  # 0.8 then 0.5 per image vs 0.5
+    rec = Recorder([], [(0.1, 1.2), (0.1, 1.0)])
+    assert balance_extra_steps((2.0, 1.5), 0.1, 5, rec.d, rec.g) == (0, 2)  # 1.2, then 1.0 vs D's 1.0
 
 
 def test_the_losing_generator_trains_and_only_one_side_per_batch():

@@ -83,6 +83,16 @@ def test_pad_extent_and_fit():
     assert square.shape == (32, 32) and (square[:, 3:29] == 9).all() and (square[:, :3] == 0).all()
 
 
+def test_pad_sizes_as_pils_thumbnail_and_puts_the_odd_pixel_first():
+    """The 32 px seed: `temp.thumbnail(size, Image.ANTIALIAS)` (width first, then height, each truncated, never
+    enlarged), then `np.pad(temp, ((hor//2 + 1, hor//2), ...)` with black."""
+    assert output_extent(crop_box(300, 110, "pad"), 32, "pad") == (32, 11)  # 110 -> 32 x 87 -> 11 x 32 (round: 12)
+    assert output_extent(crop_box(300, 230, "pad"), 32, "pad") == (32, 24)
+    assert output_extent(crop_box(20, 24, "pad"), 32, "pad") == (20, 24)  # thumbnail never enlarges
+    square = fit_square(np.full((300, 110), 9, np.uint8), 32, (32, 11))
+    assert (square[:, 11:22] == 9).all() and (square[:, :11] == 0).all() and (square[:, 22:] == 0).all()
+
+
 def test_scaled_box_matches_the_full_size_box():
     # The CelebA box in an image decoded at 1/4 scale (55x45) covers the same part of the face.
     box = scale_box(crop_box(218, 178, "celeba"), (218, 178), (55, 45))

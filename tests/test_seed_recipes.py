@@ -87,6 +87,10 @@ def test_seed_mlp_is_the_numpy_mlp():
     d = build_discriminator(cfg)
     assert [type(layer).__name__ for layer in d.layers if type(layer).__name__ in ("ReLU", "LeakyReLU")] == ["ReLU"]
     assert output_of(build_generator(cfg)) == "sigmoid"
+    # G: `wparam(init_type=wparam.NORMAL, stddev=0.02)`; D, no weight_parameter: `np.random.randn(...) * 0.1`.
+    for net, stddev in ((build_generator(cfg), 0.02), (d, 0.1)):
+        kernels = [layer.kernel_initializer for layer in net.layers if hasattr(layer, "kernel")]
+        assert {(type(k).__name__, k.stddev) for k in kernels} == {("RandomNormal", stddev)}
 
 
 def test_seed_celeba28_is_near_the_readmes_totals():
@@ -150,8 +154,47 @@ def test_rmsprop_clips_each_gradient_and_decays_as_keras_2():
     assert build_optimizer(GanConfig(), 2e-4).clipvalue is None
 
 
+def keras2_rmsprop(grads: list[np.ndarray], lr: float, rho: float = 0.9, eps: float = 1e-7) -> np.ndarray:
+    """Keras 2.3's RMSprop.get_updates: `new_a = rho * a + (1 - rho) * K.square(g)`;
+    `new_p = p - lr * g / (K.sqrt(new_a) + self.epsilon)` (the 32 px celebrity seed's optimizer)."""
+    p, a = np.zeros_like(grads[0]), np.zeros_like(grads[0])
+    for g in grads:
+        a = rho * a + (1 - rho) * g * g
+        p = p - lr * g / (np.sqrt(a) + eps)
+    return p
+
+
+def test_small_gradients_step_as_keras_2s_rmsprop_and_adam_takes_the_epsilon():
+    """Keras 3's RMSprop puts epsilon under the root (a floor of 3e-4 at 1e-7): a G gradient of 1e-5 would
+    move 30x less than under Keras 2. ganflow's --epsilon means Keras 2's, for both optimizers."""
+    grads = [np.array([1e-5, -3e-5, 2e-3, 0.4], np.float32) * k for k in (1.0, 0.7, 1.3)]
+    var = tf.Variable(np.zeros(4, np.float32))
+    opt = build_optimizer(GanConfig(optimizer="rmsprop"), 4e-4)
+    for g in grads:
+        opt.apply_gradients([(tf.constant(g), var)])
+    # Within 3% where epsilon still counts (a gradient of 1e-5), equal above.
+    np.testing.assert_allclose(np.asarray(var), keras2_rmsprop(grads, 4e-4), rtol=0.05)
+    plain = keras.optimizers.RMSprop(4e-4)  # Keras 3 as it comes: the small gradients barely move
+    raw = tf.Variable(np.zeros(4, np.float32))
+    for g in grads:
+        plain.apply_gradients([(tf.constant(g), raw)])
+    assert abs(float(raw[0])) < abs(keras2_rmsprop(grads, 4e-4)[0]) / 10
+    assert build_optimizer(GanConfig(epsilon=1e-8), 2e-5).epsilon == pytest.approx(1e-8)
+    assert RunParams(recipe="seed-jhayes14").gan_config().epsilon == pytest.approx(1e-8)
+
+
 def test_older_configs_load_and_name_the_same_run():
-    new = ("output", "labels", "clipvalue", "lr_decay_g", "lr_decay_d", "sampling")
+    new = (
+        "output",
+        "labels",
+        "clipvalue",
+        "lr_decay_g",
+        "lr_decay_d",
+        "sampling",
+        "epsilon",
+        "update_order",
+        "reuse_noise",
+    )
     old = {k: v for k, v in GanConfig().to_dict().items() if k not in new}  # a config.json from before them
     assert GanConfig.from_dict(old) == GanConfig()
     assert GanConfig().identity() == old  # so the run folder's name and the fingerprint stay the same
@@ -181,8 +224,9 @@ def test_replacement_sampling_draws_round_n_over_batch_batches_like_the_keras_se
 
 
 def test_the_seed_options_resume_bit_exact(tmp_path):
-    """G's Dropout (celeb32), sigmoid pixels, flipped soft labels, clipvalue and decay: a restored run goes on
-    exactly as one trained straight through."""
+    """G's Dropout (celeb32), sigmoid pixels, flipped soft labels, clipvalue, decay and the seeds' update order
+    (D on inference-mode fakes, then G on fresh latents): a restored run goes on exactly as one trained straight
+    through."""
     from ganmodels.state import TrainingState
 
     cfg = GanConfig(
@@ -200,6 +244,7 @@ def test_the_seed_options_resume_bit_exact(tmp_path):
         lr_decay_g=0.01,
         lr_decay_d=0.02,
         sampling="replacement",
+        update_order="d-then-g",
     )
     data = np.random.default_rng(0).integers(0, 256, (8, 32, 32, 3), dtype=np.uint8)
     straight = TrainingState.build(cfg)

@@ -3,7 +3,8 @@
 - `center`: the largest centred square (the standard choice).
 - `celeba`: the CelebA face box, rows 55:163 and cols 35:143 of a 218x178 image, scaled per axis for
   other sizes, so aligned CelebA images keep exactly the 108x108 face.
-- `pad`: the whole image, aspect kept, centred on a black square (the 32 px seed's thumbnail + zero pad).
+- `pad`: the whole image, aspect kept, centred on a black square (the 32 px seed's thumbnail + zero pad:
+  its sizes and margins, not PIL's Lanczos filter or the seed's JPEG re-encode of the thumbnail).
 - `none`: the whole image stretched to the square (the 64 px seed).
 
 The box is computed on the full-size image first, so a JPEG decoded at 1/2, 1/4 or 1/8 scale keeps
@@ -49,14 +50,19 @@ def crop_box(height: int, width: int, mode: str = "center") -> Box:
 
 
 def output_extent(box: Box, size: int, mode: str) -> tuple[int, int]:
-    """(height, width) the box is resized to: the full square, or for `pad` the aspect-kept fit inside it."""
+    """(height, width) the box is resized to: the full square, or for `pad` the aspect-kept fit inside it.
+
+    `pad` follows the 32 px seed's `temp.thumbnail(size, Image.ANTIALIAS)` (PIL 6): the width is fitted
+    first, then the height, each new side truncated, and a smaller image is never enlarged.
+    """
     if mode != "pad":
         return size, size
-    long_side = max(box.height, box.width)
-    return (
-        max(1, round(box.height * size / long_side)),
-        max(1, round(box.width * size / long_side)),
-    )
+    height, width = box.height, box.width
+    if width > size:
+        height, width = int(max(height * size / width, 1)), size
+    if height > size:
+        height, width = size, int(max(width * size / height, 1))
+    return height, width
 
 
 def scale_box(box: Box, full: tuple[int, int], decoded: tuple[int, int]) -> Box:
@@ -133,6 +139,7 @@ def fit_square(region: np.ndarray, size: int, extent: tuple[int, int], out: np.n
         out = np.zeros((size, size, *region.shape[2:]), np.uint8)
     elif extent != (size, size):
         out[...] = 0
-    top, left = (size - extent[0]) // 2, (size - extent[1]) // 2
+    # An odd margin puts its extra pixel at the top or left, as the seed's `np.pad(temp, ((hor//2 + 1, hor//2), ...`
+    top, left = (size - extent[0] + 1) // 2, (size - extent[1] + 1) // 2
     resize_to(region, *extent, out=out[top : top + extent[0], left : left + extent[1]])
     return out
