@@ -168,7 +168,7 @@ RECIPES: dict[str, Recipe] = {
                     0.1,
                     f"{JH_T}: `inter_model_margin = 0.10`; `while abs(d_loss - g_loss) > inter_model_margin:`; in D's loop only `d_loss = discriminator.train_on_batch(Xd, yd)` is measured again (`#g_loss = ...` is commented out), and the other way round",
                     "the seed's extra D updates reuse `Xd`, fakes made before G's update; ganflow's make the batch's "
-                    "fakes again, from the same noise, with G as it is then (in training mode)",
+                    "fakes again from the same noise, with G as it is then (in inference mode, as `predict`)",
                 ),
                 Row(
                     "balance_max_steps",
