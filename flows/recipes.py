@@ -75,6 +75,144 @@ KERAS2_EPSILON = (
 )
 
 
+SEED_CELEB32 = Recipe(
+    "seed-celeb32",
+    "the 32 px celebrity DCGAN: sigmoid G on [0, 1] images, Dropout 0.5 in D, RMSprop with clipvalue, 256-d noise",
+    "github.com/hklchung/GAN-GenerativeAdversarialNetwork (DCGAN/main.py)",
+    (
+        Row("size", 32, f"{HC}: `size = 32, 32`; `temp.thumbnail(size, Image.ANTIALIAS)`"),
+        Row("channels", 3, f"{HC}: `X = [x.reshape(32, 32, 3) for x in X]`"),
+        Row(
+            "crop",
+            "pad",
+            f"{HC}: `temp.thumbnail(size, Image.ANTIALIAS)` then `np.pad(temp, ((hor//2 + 1, hor//2), ...), mode='constant', constant_values=0)`",
+            "ganflow takes thumbnail's sizes (truncated, never enlarged) and the seed's margins, but resizes with "
+            "OpenCV's area filter, not PIL's Lanczos, and does not re-save the thumbnail as a JPEG (the seed's "
+            '`temp.save(..., "JPEG")`, quality 75) before training',
+        ),
+        Row(
+            "output",
+            "sigmoid",
+            f"{HC}: `X = [1.0/255*x for x in images]`; G ends `G.add(Activation('sigmoid'))`",
+        ),
+        Row(
+            "arch",
+            "celeb32",
+            f"{HC}: G `Dense(dim*dim*depth, ...)`, `BatchNormalization(momentum=0.9)`, `LeakyReLU(alpha=0.3)`, `Reshape`, `Dropout(dropout)`, 2 x (`UpSampling2D()`, `Conv2DTranspose(int(depth/2), 5, ...)`, `BatchNormalization(momentum=0.8)`, `LeakyReLU(alpha=0.3)`), `Conv2DTranspose(int(depth/8), 5, ...)`, `BatchNormalization(momentum=0.8)`, `LeakyReLU(alpha=0.3)`, `Conv2DTranspose(3, 5, ...)`; D `Conv2D(depth*1, 5, strides=2, ...)` ... `Conv2D(depth*8, 5, strides=1, ...)`, `Dense(1, ...)`, `Activation('sigmoid')`; all `kernel_initializer='glorot_normal'`",
+        ),
+        Row(
+            "g_filters",
+            64,
+            f"{HC}: `depth = 64*8` (G's widest map; its last hidden layer has `int(depth/8)` = 64)",
+        ),
+        Row("d_filters", 64, f"{HC}: `depth = 64` (D)"),
+        Row(
+            "dropout",
+            0.5,
+            f"{HC}: `dropout = 0.5`; `D.add(Dropout(dropout))` after every D convolution, `G.add(Dropout(dropout))` after G's reshape",
+        ),
+        Row(
+            "leaky_alpha",
+            0.2,
+            f"{HC}: `D.add(LeakyReLU(alpha=0.2))` (G's `LeakyReLU(alpha=0.3)` is fixed in the celeb32 architecture)",
+        ),
+        Row(
+            "bn_momentum",
+            0.8,
+            f"{HC}: `G.add(BatchNormalization(momentum=0.8))` (the first, `momentum=0.9`, is fixed in the architecture)",
+        ),
+        Row("d_batchnorm", False, f"{HC}: no BatchNormalization in D"),
+        Row("latent_dim", 256, f"{HC}: `noise_vec = 256`; `train_gan(..., noise_len=256)`"),
+        Row("noise_shape", "vector", f"{HC}: `G.add(Dense(dim*dim*depth, input_dim=noise_vec, ...))`"),
+        Row("latent_dist", "normal", f"{HC}: `noise = np.random.normal(0.0, 1.0, size=[batch_size, noise_len])`"),
+        Row(
+            "loss",
+            "bce",
+            f"{HC}: `D.compile(loss='binary_crossentropy', optimizer=optimizer1, ...)`",
+            "the seed's D loss is the mean over its mixed 2 x 16 batch; ganflow's is the sum of the real and "
+            "fake means, twice as large. RMSprop's normalisation cancels the factor, but `clipvalue=1.0` then "
+            "acts as the seed's 0.5 on D's gradients (measured at the start: no element was near 0.5)",
+        ),
+        Row("labels", "real1", f"{HC}: `y = np.ones([2*batch_size, 1])`; `y[batch_size:, :] = 0`"),
+        Row(
+            "label_smoothing",
+            1.0,
+            f"{HC}: hard labels (the README lists 'Soft labelling' only as something to try)",
+        ),
+        Row("optimizer", "rmsprop", f"{HC}: `optimizer1 = RMSprop(lr=0.0008, clipvalue=1.0, decay=6e-8)`"),
+        Row(
+            "lr_d",
+            8e-4,
+            f"{HC}: `optimizer1 = RMSprop(lr=0.0008, ...)`; `D.compile(..., optimizer=optimizer1, ...)`",
+        ),
+        Row(
+            "lr_g",
+            4e-4,
+            f"{HC}: `optimizer2 = RMSprop(lr=0.0004, ...)`; `GAN.compile(..., optimizer=optimizer2, ...)`",
+        ),
+        Row("clipvalue", 1.0, f"{HC}: `RMSprop(..., clipvalue=1.0, ...)` (both)"),
+        Row(
+            "epsilon",
+            1e-7,
+            "Keras 2.3's RMSprop: `rho=0.9`, `epsilon=None` (`K.epsilon()`, 1e-7), `new_p = p - lr * g / (K.sqrt(new_a) + self.epsilon)`",
+            "Keras 3's RMSprop puts epsilon under the root, a floor of 3e-4 that would shrink most of G's "
+            "steps several times; ganflow passes it 1e-14, so its steps follow Keras 2's",
+        ),
+        Row("lr_decay_d", 6e-8, f"{HC}: `optimizer1 = RMSprop(..., decay=6e-8)`"),
+        Row("lr_decay_g", 3e-8, f"{HC}: `optimizer2 = RMSprop(..., decay=3e-8)`"),
+        Row("batch_size", 16, f"{HC}: `train_gan(X=X, model=GAN, batch_size=16, ...)`"),
+        Row(
+            "epochs",
+            2000,
+            f"{HC}: `train_gan(..., epoch=2000, ...)` (the README's table shows 5000 for this run)",
+        ),
+        Row("d_pretrain_steps", 0, f"{HC}: `pretrain=False`; README: 'No pre-training of discriminator'"),
+        Row("ema", 0.0, "the seed kept no moving average"),
+        Row(
+            "sampling",
+            "replacement",
+            f"{HC}: `batch_per_epoch = int(round(X.shape[0]/batch_size))`; `images_real = X[np.random.randint(0,X.shape[0], size=batch_size), :, :, :]`",
+        ),
+        Row(
+            None,
+            "trains on every image",
+            f"{HC}: `batch_per_epoch = int(round(X.shape[0]/batch_size))` batches drawn from all of `X`",
+            "ganflow holds out 10% of a set of 1,024 images or more (at least 256) for its quality measures "
+            "and never trains on them (docs/quality.md); --holdout 0 trains on every image, as the seed",
+        ),
+        Row(
+            "update_order",
+            "d-then-g",
+            f"{HC}: `images_fake = G.predict(noise)`; `d_loss = D.train_on_batch(x, y)`; `D.trainable = False`; `gan_loss = GAN.train_on_batch(noise, y)`; {PREDICT}",
+            "the seed compiled `GAN` while `D.trainable` was still True, so under Keras 2.3 its G step also "
+            "moved D towards calling fakes real; ganflow keeps the stated intent ('Freeze weights in "
+            "discriminator'). D's mixed batch is shuffled in the seed (`x,y = shuffle(x,y)`), which changes "
+            "nothing for a D without BatchNorm",
+        ),
+        Row(
+            "reuse_noise",
+            False,
+            f"{HC}: `noise = np.random.normal(0.0, 1.0, size=[batch_size, noise_len])` again under 'Train GAN'",
+        ),
+    ),
+)
+
+# What celeb32-wgan-gp keeps of seed-celeb32: the network and the data, not the loss or the optimizer.
+CELEB32_NETWORK_AND_DATA = (
+    "size",
+    "channels",
+    "crop",
+    "output",
+    "arch",
+    "g_filters",
+    "d_filters",
+    "bn_momentum",
+    "latent_dim",
+    "batch_size",
+    "sampling",
+)
+
+
 RECIPES: dict[str, Recipe] = {
     r.name: r
     for r in (
@@ -432,153 +570,21 @@ RECIPES: dict[str, Recipe] = {
                 ),
             ),
         ),
-        Recipe(
-            "seed-celeb32",
-            "the 32 px celebrity DCGAN: sigmoid G on [0, 1] images, Dropout 0.5 in D, RMSprop with clipvalue, 256-d noise",
-            "github.com/hklchung/GAN-GenerativeAdversarialNetwork (DCGAN/main.py)",
-            (
-                Row("size", 32, f"{HC}: `size = 32, 32`; `temp.thumbnail(size, Image.ANTIALIAS)`"),
-                Row("channels", 3, f"{HC}: `X = [x.reshape(32, 32, 3) for x in X]`"),
-                Row(
-                    "crop",
-                    "pad",
-                    f"{HC}: `temp.thumbnail(size, Image.ANTIALIAS)` then `np.pad(temp, ((hor//2 + 1, hor//2), ...), mode='constant', constant_values=0)`",
-                    "ganflow takes thumbnail's sizes (truncated, never enlarged) and the seed's margins, but resizes with "
-                    "OpenCV's area filter, not PIL's Lanczos, and does not re-save the thumbnail as a JPEG (the seed's "
-                    '`temp.save(..., "JPEG")`, quality 75) before training',
-                ),
-                Row(
-                    "output",
-                    "sigmoid",
-                    f"{HC}: `X = [1.0/255*x for x in images]`; G ends `G.add(Activation('sigmoid'))`",
-                ),
-                Row(
-                    "arch",
-                    "celeb32",
-                    f"{HC}: G `Dense(dim*dim*depth, ...)`, `BatchNormalization(momentum=0.9)`, `LeakyReLU(alpha=0.3)`, `Reshape`, `Dropout(dropout)`, 2 x (`UpSampling2D()`, `Conv2DTranspose(int(depth/2), 5, ...)`, `BatchNormalization(momentum=0.8)`, `LeakyReLU(alpha=0.3)`), `Conv2DTranspose(int(depth/8), 5, ...)`, `BatchNormalization(momentum=0.8)`, `LeakyReLU(alpha=0.3)`, `Conv2DTranspose(3, 5, ...)`; D `Conv2D(depth*1, 5, strides=2, ...)` ... `Conv2D(depth*8, 5, strides=1, ...)`, `Dense(1, ...)`, `Activation('sigmoid')`; all `kernel_initializer='glorot_normal'`",
-                ),
-                Row(
-                    "g_filters",
-                    64,
-                    f"{HC}: `depth = 64*8` (G's widest map; its last hidden layer has `int(depth/8)` = 64)",
-                ),
-                Row("d_filters", 64, f"{HC}: `depth = 64` (D)"),
-                Row(
-                    "dropout",
-                    0.5,
-                    f"{HC}: `dropout = 0.5`; `D.add(Dropout(dropout))` after every D convolution, `G.add(Dropout(dropout))` after G's reshape",
-                ),
-                Row(
-                    "leaky_alpha",
-                    0.2,
-                    f"{HC}: `D.add(LeakyReLU(alpha=0.2))` (G's `LeakyReLU(alpha=0.3)` is fixed in the celeb32 architecture)",
-                ),
-                Row(
-                    "bn_momentum",
-                    0.8,
-                    f"{HC}: `G.add(BatchNormalization(momentum=0.8))` (the first, `momentum=0.9`, is fixed in the architecture)",
-                ),
-                Row("d_batchnorm", False, f"{HC}: no BatchNormalization in D"),
-                Row("latent_dim", 256, f"{HC}: `noise_vec = 256`; `train_gan(..., noise_len=256)`"),
-                Row("noise_shape", "vector", f"{HC}: `G.add(Dense(dim*dim*depth, input_dim=noise_vec, ...))`"),
-                Row(
-                    "latent_dist", "normal", f"{HC}: `noise = np.random.normal(0.0, 1.0, size=[batch_size, noise_len])`"
-                ),
-                Row(
-                    "loss",
-                    "bce",
-                    f"{HC}: `D.compile(loss='binary_crossentropy', optimizer=optimizer1, ...)`",
-                    "the seed's D loss is the mean over its mixed 2 x 16 batch; ganflow's is the sum of the real and "
-                    "fake means, twice as large. RMSprop's normalisation cancels the factor, but `clipvalue=1.0` then "
-                    "acts as the seed's 0.5 on D's gradients (measured at the start: no element was near 0.5)",
-                ),
-                Row("labels", "real1", f"{HC}: `y = np.ones([2*batch_size, 1])`; `y[batch_size:, :] = 0`"),
-                Row(
-                    "label_smoothing",
-                    1.0,
-                    f"{HC}: hard labels (the README lists 'Soft labelling' only as something to try)",
-                ),
-                Row("optimizer", "rmsprop", f"{HC}: `optimizer1 = RMSprop(lr=0.0008, clipvalue=1.0, decay=6e-8)`"),
-                Row(
-                    "lr_d",
-                    8e-4,
-                    f"{HC}: `optimizer1 = RMSprop(lr=0.0008, ...)`; `D.compile(..., optimizer=optimizer1, ...)`",
-                ),
-                Row(
-                    "lr_g",
-                    4e-4,
-                    f"{HC}: `optimizer2 = RMSprop(lr=0.0004, ...)`; `GAN.compile(..., optimizer=optimizer2, ...)`",
-                ),
-                Row("clipvalue", 1.0, f"{HC}: `RMSprop(..., clipvalue=1.0, ...)` (both)"),
-                Row(
-                    "epsilon",
-                    1e-7,
-                    "Keras 2.3's RMSprop: `rho=0.9`, `epsilon=None` (`K.epsilon()`, 1e-7), `new_p = p - lr * g / (K.sqrt(new_a) + self.epsilon)`",
-                    "Keras 3's RMSprop puts epsilon under the root, a floor of 3e-4 that would shrink most of G's "
-                    "steps several times; ganflow passes it 1e-14, so its steps follow Keras 2's",
-                ),
-                Row("lr_decay_d", 6e-8, f"{HC}: `optimizer1 = RMSprop(..., decay=6e-8)`"),
-                Row("lr_decay_g", 3e-8, f"{HC}: `optimizer2 = RMSprop(..., decay=3e-8)`"),
-                Row("batch_size", 16, f"{HC}: `train_gan(X=X, model=GAN, batch_size=16, ...)`"),
-                Row(
-                    "epochs",
-                    2000,
-                    f"{HC}: `train_gan(..., epoch=2000, ...)` (the README's table shows 5000 for this run)",
-                ),
-                Row("d_pretrain_steps", 0, f"{HC}: `pretrain=False`; README: 'No pre-training of discriminator'"),
-                Row("ema", 0.0, "the seed kept no moving average"),
-                Row(
-                    "sampling",
-                    "replacement",
-                    f"{HC}: `batch_per_epoch = int(round(X.shape[0]/batch_size))`; `images_real = X[np.random.randint(0,X.shape[0], size=batch_size), :, :, :]`",
-                ),
-                Row(
-                    None,
-                    "trains on every image",
-                    f"{HC}: `batch_per_epoch = int(round(X.shape[0]/batch_size))` batches drawn from all of `X`",
-                    "ganflow holds out 10% of a set of 1,024 images or more (at least 256) for its quality measures "
-                    "and never trains on them (docs/quality.md); --holdout 0 trains on every image, as the seed",
-                ),
-                Row(
-                    "update_order",
-                    "d-then-g",
-                    f"{HC}: `images_fake = G.predict(noise)`; `d_loss = D.train_on_batch(x, y)`; `D.trainable = False`; `gan_loss = GAN.train_on_batch(noise, y)`; {PREDICT}",
-                    "the seed compiled `GAN` while `D.trainable` was still True, so under Keras 2.3 its G step also "
-                    "moved D towards calling fakes real; ganflow keeps the stated intent ('Freeze weights in "
-                    "discriminator'). D's mixed batch is shuffled in the seed (`x,y = shuffle(x,y)`), which changes "
-                    "nothing for a D without BatchNorm",
-                ),
-                Row(
-                    "reuse_noise",
-                    False,
-                    f"{HC}: `noise = np.random.normal(0.0, 1.0, size=[batch_size, noise_len])` again under 'Train GAN'",
-                ),
-            ),
-        ),
+        SEED_CELEB32,
         Recipe(
             "celeb32-wgan-gp",
             "ganflow's variant: the 32 px seed's network and data with the Wasserstein loss it suggested trying, done as WGAN-GP",
             "the 32 px seed's README ('Change optimisation metric from binary_crossentropy to Wasserstein loss function'), on seed-celeb32's network and data; WGAN-GP from Gulrajani et al. 2017 (Algorithm 1)",
-            (
-                Row("size", 32, "as seed-celeb32: the 32 px seed's README, 'Resized celebrity images to 32x32x3'"),
-                Row("channels", 3, "as seed-celeb32"),
-                Row("crop", "pad", "as seed-celeb32: `temp.thumbnail(size, ...)` then `np.pad(...)`"),
-                Row("output", "sigmoid", "as seed-celeb32: `X = [1.0/255*x for x in images]`; G ends in a sigmoid"),
-                Row("arch", "celeb32", "as seed-celeb32: the network of DCGAN/main.py"),
-                Row("g_filters", 64, "as seed-celeb32: `depth = 64*8`"),
-                Row("d_filters", 64, "as seed-celeb32: `depth = 64`"),
-                Row("bn_momentum", 0.8, "as seed-celeb32: `G.add(BatchNormalization(momentum=0.8))`"),
+            tuple(
+                Row(row.option, row.value, "as seed-celeb32: " + row.source)
+                for row in SEED_CELEB32.rows
+                if row.option in CELEB32_NETWORK_AND_DATA
+            )
+            + (
                 Row(
                     "d_batchnorm",
                     False,
                     "as seed-celeb32, and as WGAN-GP needs: a per-sample penalty rules out BatchNorm in the critic",
-                ),
-                Row("latent_dim", 256, "as seed-celeb32: `noise_vec = 256`"),
-                Row("batch_size", 16, "as seed-celeb32: `train_gan(..., batch_size=16, ...)`"),
-                Row(
-                    "sampling",
-                    "replacement",
-                    "as seed-celeb32: `images_real = X[np.random.randint(0,X.shape[0], size=batch_size), :, :, :]`",
                 ),
                 Row(
                     "loss",
