@@ -320,7 +320,7 @@ RECIPES: dict[str, Recipe] = {
                     "Glorot uniform kernels, zero biases",
                     f"{JH_M}: no `init=` anywhere: Keras 1's default `init='glorot_uniform'`",
                     "early Keras 1 left the 5x5 window out of a convolution's fan-out, so D's first kernels started "
-                    "about 4x larger; ganflow counts it, as Keras 1.2 and later did",
+                    "about 4x larger; ganflow counts it, as later Keras releases did",
                 ),
                 Row(
                     "update_order",
