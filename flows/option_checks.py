@@ -23,6 +23,7 @@ _ONLY_FOR: tuple[tuple[str, str, tuple[Any, ...], str], ...] = (
     ("gp_weight", "loss", ("wgan-gp",), "--loss wgan-gp"),
     ("beta1", "optimizer", ("adam",), "--optimizer adam"),
     ("beta2", "optimizer", ("adam",), "--optimizer adam"),
+    ("reuse_noise", "update_order", ("d-then-g", "g-then-d"), "--update-order d-then-g or g-then-d"),
 )
 
 

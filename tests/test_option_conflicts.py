@@ -27,6 +27,7 @@ REFUSED = [
     ({"balance_max_steps": 3}, "--balance-max-steps"),
     ({"arch": "convdense", "latent_dim": 50}, "--latent-dim"),
     ({"recipe": "seed-celeba28", "arch": "mlp"}, "--noise-shape image"),  # the recipe's image noise, now for an MLP
+    ({"reuse_noise": True}, "--reuse-noise applies to --update-order d-then-g or g-then-d"),  # joint: one set anyway
 ]
 
 
@@ -57,6 +58,8 @@ def test_inception_weights_are_checked_at_the_start(tmp_path):
         {"recipe": "seed-celeb32", "loss": "bce"},
         {"recipe": "seed-celeba28"},
         {"recipe": "seed-mlp"},
+        {"recipe": "seed-jhayes14", "update_order": "joint"},  # the recipe's --reuse-noise is not the user's doing
+        {"update_order": "d-then-g", "reuse_noise": True},
         {"arch": "convdense"},
         {"balance_margin": 0.5, "balance_max_steps": 2},
         {"optimizer": "rmsprop"},
