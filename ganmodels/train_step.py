@@ -143,7 +143,8 @@ class TrainStep:
     def _pass(self, real, rows: Rows, step, pass_index, latent_pass: int, train_d: bool, train_g: bool):
         """One forward pass of G and D on the batch, then the asked-for updates; this replica's losses.
 
-        In a sequential order a D-only pass takes G's fakes in inference mode, as the seeds' `predict`.
+        In a sequential order a D-only pass takes G's fakes in inference mode, as the seeds' `predict`. A G-only
+        pass has no use for D's loss, so D never sees the real images there and the loss comes back as NaN.
         """
         m, cfg = self.models, self.models.config
         replicas = tf.distribute.get_replica_context().num_replicas_in_sync
@@ -151,19 +152,23 @@ class TrainStep:
         g_training = train_g or cfg.update_order == "joint"
         with tf.GradientTape() as g_tape, tf.GradientTape() as d_tape:
             fake = m.generator(z, training=g_training)
-            real_seen = diff_augment(real, cfg.diffaugment, step_seed(cfg, step, pass_index, REAL_AUGMENT), rows)
             fake_seen = diff_augment(fake, cfg.diffaugment, step_seed(cfg, step, pass_index, FAKE_AUGMENT), rows)
-            real_logits = m.discriminator(real_seen, training=True)
+            if train_d:
+                real_seen = diff_augment(real, cfg.diffaugment, step_seed(cfg, step, pass_index, REAL_AUGMENT), rows)
+                real_logits = m.discriminator(real_seen, training=True)
             fake_logits = m.discriminator(fake_seen, training=True)
-            labels = (
-                d_labels(cfg, rows, step_seed(cfg, step, pass_index, LABELS)) if cfg.loss in LABELLED_LOSSES else ()
-            )
-            d_loss = discriminator_loss(cfg.loss, real_logits, fake_logits, *labels)
-            if cfg.loss == "wgan-gp" and train_d:
-                seed = step_seed(cfg, step, pass_index, PENALTY)
-                d_loss += cfg.gp_weight * gradient_penalty(m.discriminator, real_seen, fake_seen, rows, seed)
             # Each replica's mean, scaled so the all-reduced SUM of gradients is the global mean.
-            d_loss, g_loss = d_loss / replicas, generator_loss(cfg.loss, fake_logits, cfg.labels) / replicas
+            g_loss = generator_loss(cfg.loss, fake_logits, cfg.labels) / replicas
+            d_loss = tf.constant(float("nan"))
+            if train_d:
+                labels = (
+                    d_labels(cfg, rows, step_seed(cfg, step, pass_index, LABELS)) if cfg.loss in LABELLED_LOSSES else ()
+                )
+                d_loss = discriminator_loss(cfg.loss, real_logits, fake_logits, *labels)
+                if cfg.loss == "wgan-gp":
+                    seed = step_seed(cfg, step, pass_index, PENALTY)
+                    d_loss += cfg.gp_weight * gradient_penalty(m.discriminator, real_seen, fake_seen, rows, seed)
+                d_loss = d_loss / replicas
         if train_d:
             d_vars = m.discriminator.trainable_variables
             m.d_optimizer.apply_gradients(zip(d_tape.gradient(d_loss, d_vars), d_vars, strict=True))
@@ -217,5 +222,5 @@ class TrainStep:
         return self.compiled_d(batch_uint8, tf.convert_to_tensor(step, tf.int64), tf.constant(pass_index, tf.int64))
 
     def g_only(self, batch_uint8, step, pass_index: int) -> tf.Tensor:
-        """One more G update on the batch (balance); D's loss is measured, not trained."""
+        """One more G update on the batch (balance); D is not trained, and its loss is not measured (NaN)."""
         return self.compiled_g(batch_uint8, tf.convert_to_tensor(step, tf.int64), tf.constant(pass_index, tf.int64))
