@@ -11,6 +11,8 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 from classic_files import classic_site  # noqa: E402, F401 - the classic datasets' loopback mirror
 
+pytest_plugins = ["missing_test_deps", "pytester"]  # under CI a skip for a missing test dependency fails
+
 
 @pytest.fixture(scope="session")
 def prefect_server():
