@@ -12,7 +12,8 @@ from click.core import ParameterSource
 from pydantic import BaseModel, ValidationError
 from pydantic.fields import FieldInfo
 
-from flows.params import RunParams, resolve_options, tunable_names
+from flows.help_groups import GroupedCommand, GroupedOption
+from flows.params import RunParams, option_group, resolve_options, tunable_names
 from flows.recipes import DEFAULT_RECIPE, EVERY_RECIPE, RECIPES, render_text
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
@@ -51,16 +52,22 @@ def model_options(model: type[BaseModel], defaults: dict | None = None):
     def decorate(command):
         for name, field in reversed(model.model_fields.items()):
             default = None if field.default is None else field.default
+            grouped = {"cls": GroupedOption, "group": option_group(name)}  # its section in --help
             flag = "--" + name.replace("_", "-")
             if field.annotation is bool:  # a switch: --dedupe / --no-dedupe
                 option = click.option(
-                    f"{flag}/--no-{flag[2:]}", name, default=default, show_default=True, help=field.description
+                    f"{flag}/--no-{flag[2:]}",
+                    name,
+                    default=default,
+                    show_default=True,
+                    help=field.description,
+                    **grouped,
                 )
             elif name in defaults:
                 shown = f"  [default: {defaults[name]}]" if defaults[name] is not None else ""
                 flags = f"{flag}/--no-{flag[2:]}" if field.annotation == bool | None else flag
                 kind = {} if field.annotation == bool | None else {"type": _click_type(field)}
-                option = click.option(flags, name, default=None, help=f"{field.description}{shown}", **kind)
+                option = click.option(flags, name, default=None, help=f"{field.description}{shown}", **kind, **grouped)
             else:
                 option = click.option(
                     flag,
@@ -69,6 +76,7 @@ def model_options(model: type[BaseModel], defaults: dict | None = None):
                     default=default,
                     show_default=default is not None,
                     help=field.description,
+                    **grouped,
                 )
             command = option(command)
         return command
@@ -116,7 +124,7 @@ def cli() -> None:
 RUN_DEFAULTS = {name: value for name, value in resolve_options({}).items() if name in tunable_names()}
 
 
-@cli.command()
+@cli.command(cls=GroupedCommand)
 @model_options(RunParams, RUN_DEFAULTS)
 @click.option("--verbose", is_flag=True, help="Also show Prefect's own messages (temporary server, client notices).")
 def run(verbose, **options) -> None:
@@ -200,7 +208,7 @@ def _check_deployment(name: str) -> None:
             ) from None
 
 
-@cli.command()
+@cli.command(cls=GroupedCommand)
 @click.option(
     "--grid",
     "grid",
@@ -258,7 +266,7 @@ def sweep(grid, sweep_dir, deployment, parallel, **options) -> None:
     click.echo(f"Report: {result.markdown}  Picture: {result.picture}")
 
 
-@cli.command()
+@cli.command(cls=GroupedCommand)
 @click.option("--name", default="ganflow-serve", show_default=True, help="Name of the deployment this process serves.")
 @click.option(
     "--cron",
@@ -342,13 +350,22 @@ def retry(flow_run) -> None:
 
 @cli.command()
 @click.argument("name", required=False, type=click.Choice(list(RECIPES)))
-def recipes(name: str | None) -> None:
-    """List the presets that --recipe names: each option it sets, where in the original project the value
-    comes from, and where ganflow differs and why (docs/recipes.md holds the same tables).
+@click.option("--details", is_flag=True, help="Show every recipe's settings and their sources, not one line each.")
+def recipes(name: str | None, details: bool) -> None:
+    """List the presets that --recipe names, one line each. Give a NAME (or --details for all) to see each
+    option it sets, where in the original project the value comes from, and where ganflow differs and why
+    (docs/recipes.md holds the same tables).
 
-    Give a NAME to show one. Any option given on the command line beats the recipe's value, e.g.
+    Any option given on the command line beats the recipe's value, e.g.
     `ganflow run --recipe seed-jhayes14 --epochs 50 --size 32`.
     """
+    if name is None and not details:
+        width = max(len(n) for n in RECIPES) + len(" (default)")
+        for recipe in RECIPES.values():
+            label = f"{recipe.name} (default)" if recipe.name == DEFAULT_RECIPE else recipe.name
+            click.echo(f"{label.ljust(width)}  {recipe.summary}")
+        click.echo("\n`ganflow recipes NAME` shows what a recipe sets and where each value comes from; --details all.")
+        return
     for recipe in RECIPES.values():
         if name not in (None, recipe.name):
             continue

@@ -15,6 +15,7 @@ from pathlib import Path
 import click
 
 from flows.cli import cli
+from flows.help_groups import OWN, option_sections
 from tasks.atomic import write_bytes
 
 OPTIONS_MD = Path(__file__).resolve().parents[1] / "docs" / "options.md"
@@ -71,7 +72,7 @@ def _default(param: click.Option, help_text: str) -> tuple[str, str]:
 
 
 def _command_section(name: str, command: click.Command, run_options: set[str]) -> list[str]:
-    """One command: its help text and a table of its options.
+    """One command: its help text and a table of its options, one per group where they have groups.
 
     A command that takes every `ganflow run` option (serve) lists only its own and links to run's table.
     """
@@ -85,14 +86,25 @@ def _command_section(name: str, command: click.Command, run_options: set[str]) -
         lines += ["It also takes every option of [`ganflow run`](#ganflow-run).", ""]
     if not params:
         return [*lines, "No options besides `--help`.", ""]
-    lines += ["| option | takes | default | meaning |", "| --- | --- | --- | --- |"]
+    if not any(getattr(p, "group", OWN) != OWN for p in params):  # a command with only its own options
+        return [*lines, *_table(params), ""]
+    arguments = [p for p in params if isinstance(p, click.Argument)]
+    if arguments:
+        lines += [*_table(arguments), ""]
+    for heading, options in option_sections(name, params):  # as in `--help`: the everyday options first
+        lines += [f"### {heading}", "", *_table(options), ""]
+    return lines
+
+
+def _table(params: list[click.Parameter]) -> list[str]:
+    lines = ["| option | takes | default | meaning |", "| --- | --- | --- | --- |"]
     for param in params:
         if isinstance(param, click.Argument):
             lines.append(f"| {_flags(param)} | | | required |")
             continue
         default, help_text = _default(param, param.help or "")
         lines.append(f"| {_flags(param)} | {_value(param)} | {default} | {_cell(help_text)} |")
-    return [*lines, ""]
+    return lines
 
 
 def render() -> str:
@@ -100,7 +112,7 @@ def render() -> str:
     ctx = click.Context(cli, info_name="ganflow")
     lines = [HEADER, "## `ganflow`", "", inspect.cleandoc(cli.help or ""), ""]
     lines += ["Commands: " + ", ".join(f"[`{n}`](#ganflow-{n})" for n in cli.list_commands(ctx)) + ".", ""]
-    run_options = {p.name for p in cli.get_command(ctx, "run").params if p.name != "help"}
+    run_options = {p.name for p in cli.get_command(ctx, "run").params if getattr(p, "group", OWN) != OWN}
     for name in cli.list_commands(ctx):
         lines += _command_section(name, cli.get_command(ctx, name), run_options)
     return "\n".join(lines).rstrip() + "\n"

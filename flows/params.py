@@ -28,10 +28,33 @@ from tasks.preprocess.image_decode import DEFAULT_MAX_PIXELS, DEFAULT_MIN_SIDE
 from tasks.preprocess.split import DEFAULT_HOLDOUT, MAX_SHARE, MIN_HELD_OUT, MIN_SET_SIZE
 from tasks.train.options import TrainOptions
 
+# The headings `ganflow run --help` and docs/options.md sort the options under, in the order shown: the
+# everyday ones first (the same as the flow's flat parameters, flows/flow_parameters.FLOW_FIELDS).
+OPTION_GROUPS = {
+    "everyday": "Everyday options",
+    "data": "Data: reading and checking images",
+    "model": "Model: the networks",
+    "training": "Training: loss, optimizer, schedule",
+    "quality": "Quality measures",
+    "checkpoints": "Checkpoints and restarts",
+    "hardware": "Hardware and task runner",
+}
 
-def tunable(fallback: Any, **kwargs: Any) -> Any:
+
+def option(default: Any, group: str, **kwargs: Any) -> Any:
+    """A field no recipe sets, listed under `group` (a key of OPTION_GROUPS) in the help."""
+    return Field(default, json_schema_extra={"group": group}, **kwargs)
+
+
+def tunable(fallback: Any, group: str, **kwargs: Any) -> Any:
     """A field a recipe may set: None (not given) until validation resolves it; `fallback` if nobody sets it."""
-    return Field(None, json_schema_extra={"fallback": fallback}, **kwargs)
+    return Field(None, json_schema_extra={"fallback": fallback, "group": group}, **kwargs)
+
+
+def option_group(name: str) -> str:
+    """The OPTION_GROUPS key a `RunParams` field is listed under."""
+    extra = RunParams.model_fields[name].json_schema_extra
+    return extra["group"] if isinstance(extra, dict) else ""
 
 
 def _fallback(name: str) -> Any:
@@ -40,7 +63,7 @@ def _fallback(name: str) -> Any:
 
 
 def tunable_names() -> list[str]:
-    return [n for n, f in RunParams.model_fields.items() if isinstance(f.json_schema_extra, dict)]
+    return [n for n, f in RunParams.model_fields.items() if "fallback" in (f.json_schema_extra or {})]
 
 
 def resolve_options(given: dict[str, Any]) -> dict[str, Any]:
@@ -67,78 +90,116 @@ class RunParams(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    source: str = Field(
+    source: str = option(
         "sample",
         description="'sample' (100 built-in faces, offline); a folder, .zip or .tar(.gz) of images; an http(s) "
         "URL of such an archive; kaggle:OWNER/SLUG[/versions/N]; or celeba, celebrities-100k, mnist, "
         "fashion_mnist, cifar10.",
+        group="everyday",
     )
-    sha256: str | None = Field(
+    sha256: str | None = option(
         None,
         description="Expected sha256 of a URL or archive source; a mismatch stops the run.",
+        group="data",
     )
-    max_extract_bytes: ByteSize = Field(
+    max_extract_bytes: ByteSize = option(
         ByteSize(DEFAULT_MAX_BYTES),
         gt=0,
         description="Largest total size an archive may unpack to, in bytes or with a unit (500MB, 20GB).",
+        group="data",
     )
-    max_extract_entries: int = Field(
-        DEFAULT_MAX_ENTRIES, ge=1, le=10**9, description="Most files and folders an archive may hold."
+    max_extract_entries: int = option(
+        DEFAULT_MAX_ENTRIES,
+        ge=1,
+        le=10**9,
+        description="Most files and folders an archive may hold.",
+        group="data",
     )
-    recipe: RecipeName = Field(
+    recipe: RecipeName = option(
         DEFAULT_RECIPE,
         description="A named preset of the options below ('ganflow recipes' lists them); options you give beat it.",
+        group="everyday",
     )
-    size: Literal[28, 32, 64] | None = tunable(32, description="Image side in pixels.")
-    channels: Literal[1, 3] | None = tunable(3, description="1 for grayscale, 3 for RGB (gray sources are replicated).")
+    size: Literal[28, 32, 64] | None = tunable(32, description="Image side in pixels.", group="everyday")
+    channels: Literal[1, 3] | None = tunable(
+        3, description="1 for grayscale, 3 for RGB (gray sources are replicated).", group="everyday"
+    )
     crop: Literal["center", "celeba", "pad", "none"] | None = tunable(
         "center",
         description="How to make images square: 'center' keeps the largest centred square; 'celeba' the "
         "CelebA face box (rows 55:163, cols 35:143 of 218x178, scaled to other sizes); 'pad' keeps the whole "
         "image and pads it with black to a square (shrunk as PIL's thumbnail, never enlarged, as the 32 px "
         "seed); 'none' stretches the whole image to the square.",
+        group="everyday",
     )
-    dedupe: bool = Field(False, description="Drop exact duplicate files (same bytes), keeping the first.")
-    min_side: int = Field(
-        DEFAULT_MIN_SIDE, ge=1, le=65535, description="Skip images whose width or height is below this (px)."
+    dedupe: bool = option(
+        False, description="Drop exact duplicate files (same bytes), keeping the first.", group="data"
     )
-    max_pixels: int = Field(
+    min_side: int = option(
+        DEFAULT_MIN_SIDE,
+        ge=1,
+        le=65535,
+        description="Skip images whose width or height is below this (px).",
+        group="data",
+    )
+    max_pixels: int = option(
         DEFAULT_MAX_PIXELS,
         ge=1,
         description="Skip images whose header claims more pixels than this (decompression bombs), before decoding.",
+        group="data",
     )
-    workers: int = Field(0, ge=0, le=1024, description="Preprocessing processes; 0 uses every core.")
+    workers: int = option(0, ge=0, le=1024, description="Preprocessing processes; 0 uses every core.", group="data")
     epochs: int | None = tunable(
-        300, ge=1, le=1_000_000, description="Total epochs; a rerun with more continues training."
+        300,
+        ge=1,
+        le=1_000_000,
+        description="Total epochs; a rerun with more continues training.",
+        group="everyday",
     )
-    more_epochs: int | None = Field(
+    more_epochs: int | None = option(
         None,
         ge=1,
         le=1_000_000,
         description="Train this many epochs beyond those already in the run folder, instead of up to --epochs: "
         "a scheduled run with a fixed --run-dir then continues training every time it runs.",
+        group="everyday",
     )
-    batch_size: int | None = tunable(16, ge=1, le=8192, description="Images per training step.")
+    batch_size: int | None = tunable(16, ge=1, le=8192, description="Images per training step.", group="everyday")
     arch: Literal["dcgan", "dcgan64", "convdense", "mlp", "celeb32", "gan-mlp", "numpy-mlp"] | None = tunable(
         "dcgan",
         description="Network pair: dcgan (TF tutorial DCGAN), dcgan64 (jhayes14's 64/32 px DCGAN, no BatchNorm "
         "in D), convdense (conv then dense layers on image-shaped noise), mlp (two-layer MLP GAN), celeb32 "
         "(the 32 px celebrity seed's DCGAN), gan-mlp (Keras-GAN's non-convolutional GAN, 3 hidden layers in G), "
         "numpy-mlp (the numpy MLP seed: LeakyReLU G, ReLU D).",
+        group="model",
     )
     g_filters: int | None = tunable(
-        64, ge=1, le=4096, description="dcgan/dcgan64: filters of G's last hidden layer (doubling towards the input)."
+        64,
+        ge=1,
+        le=4096,
+        description="dcgan/dcgan64: filters of G's last hidden layer (doubling towards the input).",
+        group="model",
     )
     d_filters: int | None = tunable(
-        64, ge=1, le=4096, description="dcgan/dcgan64: filters of D's first layer (doubling with depth)."
+        64,
+        ge=1,
+        le=4096,
+        description="dcgan/dcgan64: filters of D's first layer (doubling with depth).",
+        group="model",
     )
-    leaky_alpha: float | None = tunable(0.2, ge=0, le=1, description="Negative slope of the LeakyReLUs.")
-    dropout: float | None = tunable(0.3, ge=0, lt=1, description="Dropout rate in D (0 turns it off).")
+    leaky_alpha: float | None = tunable(0.2, ge=0, le=1, description="Negative slope of the LeakyReLUs.", group="model")
+    dropout: float | None = tunable(0.3, ge=0, lt=1, description="Dropout rate in D (0 turns it off).", group="model")
     bn_momentum: float | None = tunable(
-        0.99, gt=0, lt=1, description="Momentum of BatchNorm's running statistics (Keras' default 0.99)."
+        0.99,
+        gt=0,
+        lt=1,
+        description="Momentum of BatchNorm's running statistics (Keras' default 0.99).",
+        group="model",
     )
     d_batchnorm: bool | None = tunable(
-        False, description="dcgan: BatchNorm in D too (not on its first layer). jhayes14 found it made D too strong."
+        False,
+        description="dcgan: BatchNorm in D too (not on its first layer). jhayes14 found it made D too strong.",
+        group="model",
     )
     width: float | None = tunable(
         1.0,
@@ -146,59 +207,95 @@ class RunParams(BaseModel):
         le=4,
         description="convdense: scale of every layer's width; 1 is the full size of the 28 px CelebA model that "
         "--recipe seed-celeba28 reproduces (about 28M/52M parameters), 0.25 about 2M/3M and quick on CPU.",
+        group="model",
     )
-    hidden_units: int | None = tunable(512, ge=1, le=65536, description="mlp: units of the hidden layer of G and D.")
+    hidden_units: int | None = tunable(
+        512, ge=1, le=65536, description="mlp: units of the hidden layer of G and D.", group="model"
+    )
     noise_shape: Literal["vector", "image"] | None = tunable(
         None,
         description="G's input: a latent vector (--latent-dim long), or image-shaped noise of size x size x "
         "channels. Default: image for convdense, else vector.",
+        group="model",
     )
     latent_dim: int | None = tunable(
-        100, ge=1, le=4096, description="Length of the latent vector (100, 128 and 256 are usual)."
+        100,
+        ge=1,
+        le=4096,
+        description="Length of the latent vector (100, 128 and 256 are usual).",
+        group="model",
     )
     latent_dist: Literal["normal", "uniform"] | None = tunable(
-        "normal", description="Distribution of the latents: standard normal, or uniform in [-1, 1]."
+        "normal",
+        description="Distribution of the latents: standard normal, or uniform in [-1, 1].",
+        group="model",
     )
     loss: Literal["bce", "lsgan", "hinge", "wgan-gp"] | None = tunable(
         "bce",
         description="GAN loss: bce (non-saturating), lsgan (least squares), hinge, or wgan-gp (Wasserstein "
         "with gradient penalty; use with --n-critic).",
+        group="training",
     )
     n_critic: int | None = tunable(
-        None, ge=1, le=100, description="D updates per G update, on the same batch. Default: 5 for wgan-gp, else 1."
+        None,
+        ge=1,
+        le=100,
+        description="D updates per G update, on the same batch. Default: 5 for wgan-gp, else 1.",
+        group="training",
     )
-    gp_weight: float | None = tunable(10.0, ge=0, description="wgan-gp: weight of the gradient penalty.")
+    gp_weight: float | None = tunable(
+        10.0, ge=0, description="wgan-gp: weight of the gradient penalty.", group="training"
+    )
     label_smoothing: float | None = tunable(
         1.0,
         gt=0,
         le=1,
         description="bce/lsgan: the label D learns for real images; below 1 (e.g. 0.9) is one-sided label smoothing.",
+        group="training",
     )
     label_noise: float | None = tunable(
         0.0,
         ge=0,
         lt=1,
         description="bce/lsgan: jitter labels uniformly, real in [label - x, label] and fake in [0, x].",
+        group="training",
     )
     flip_labels: float | None = tunable(
-        0.0, ge=0, lt=1, description="bce/lsgan: the fraction of D's labels swapped between real and fake."
+        0.0,
+        ge=0,
+        lt=1,
+        description="bce/lsgan: the fraction of D's labels swapped between real and fake.",
+        group="training",
     )
-    optimizer: Literal["adam", "rmsprop"] | None = tunable("adam", description="Optimizer of both networks.")
-    lr_g: float | None = tunable(2e-4, gt=0, le=1, description="Learning rate of G.")
-    lr_d: float | None = tunable(2e-4, gt=0, le=1, description="Learning rate of D.")
-    beta1: float | None = tunable(0.5, ge=0, lt=1, description="Adam's beta_1 (momentum); the DCGAN paper's 0.5.")
-    beta2: float | None = tunable(0.999, ge=0, lt=1, description="Adam's beta_2; WGAN-GP used 0.9.")
+    optimizer: Literal["adam", "rmsprop"] | None = tunable(
+        "adam", description="Optimizer of both networks.", group="training"
+    )
+    lr_g: float | None = tunable(2e-4, gt=0, le=1, description="Learning rate of G.", group="training")
+    lr_d: float | None = tunable(2e-4, gt=0, le=1, description="Learning rate of D.", group="training")
+    beta1: float | None = tunable(
+        0.5, ge=0, lt=1, description="Adam's beta_1 (momentum); the DCGAN paper's 0.5.", group="training"
+    )
+    beta2: float | None = tunable(0.999, ge=0, lt=1, description="Adam's beta_2; WGAN-GP used 0.9.", group="training")
     d_pretrain_steps: int | None = tunable(
-        0, ge=0, le=10**7, description="Train D alone for the first N steps, before G starts learning."
+        0,
+        ge=0,
+        le=10**7,
+        description="Train D alone for the first N steps, before G starts learning.",
+        group="training",
     )
     balance_margin: float | None = tunable(
         None,
         ge=0,
         description="jhayes14's rule: after each step, while D's loss per image exceeds G's by more than this, "
         "train D again on the batch, and the other way round. Off unless given.",
+        group="training",
     )
     balance_max_steps: int | None = tunable(
-        5, ge=0, le=1000, description="Most extra updates the balance rule gives a network per batch; 0 turns it off."
+        5,
+        ge=0,
+        le=1000,
+        description="Most extra updates the balance rule gives a network per batch; 0 turns it off.",
+        group="training",
     )
     ema: float | None = tunable(
         0.0,
@@ -206,31 +303,44 @@ class RunParams(BaseModel):
         lt=1,
         description="Keep an exponential moving average of G's weights with this decay (e.g. 0.999) and use it "
         "for samples, the GIF and generator.keras. 0 turns it off.",
+        group="training",
     )
     diffaugment: str | None = tunable(
         "none",
         description="DiffAugment policies for D's real and fake images, comma-separated: color, translation, "
         "cutout (e.g. translation,cutout); 'none' turns it off. Helps small data sets most.",
+        group="training",
     )
     # What the seed projects fixed beyond the options above (see docs/recipes.md).
     output: Literal["tanh", "sigmoid"] | None = tunable(
         "tanh",
         description="G's last activation, and so the range images are scaled to: tanh on [-1, 1], or sigmoid "
         "on [0, 1] (x / 255, as the 32 px celebrity and numpy MLP seeds). Samples, GIF and metrics follow it.",
+        group="model",
     )
     labels: Literal["real1", "real0"] | None = tunable(
         "real1",
         description="bce/lsgan: D's label convention: real1 (real 1, fake 0), or real0, flipped (real 0, fake 1, "
         "G aiming at 0) as the GAN-hacks seed; --label-noise then draws real from [0, x] and fake from [1 - x, 1].",
+        group="training",
     )
     clipvalue: float | None = tunable(
-        0.0, ge=0, description="Clip every gradient element to [-x, x] in both optimizers (Keras' clipvalue); 0: off."
+        0.0,
+        ge=0,
+        description="Clip every gradient element to [-x, x] in both optimizers (Keras' clipvalue); 0: off.",
+        group="training",
     )
     lr_decay_g: float | None = tunable(
-        0.0, ge=0, description="Keras 2's optimizer decay for G: its rate is lr-g / (1 + x * updates); 0: constant."
+        0.0,
+        ge=0,
+        description="Keras 2's optimizer decay for G: its rate is lr-g / (1 + x * updates); 0: constant.",
+        group="training",
     )
     lr_decay_d: float | None = tunable(
-        0.0, ge=0, description="Keras 2's optimizer decay for D: its rate is lr-d / (1 + x * updates); 0: constant."
+        0.0,
+        ge=0,
+        description="Keras 2's optimizer decay for D: its rate is lr-d / (1 + x * updates); 0: constant.",
+        group="training",
     )
     epsilon: float | None = tunable(
         1e-7,
@@ -238,91 +348,131 @@ class RunParams(BaseModel):
         lt=1,
         description="The optimizers' epsilon as Keras 2 meant it: added to the root of the second-moment "
         "average, in Adam and RMSprop alike (the seed-jhayes14 and seed-mlp recipes use 1e-8).",
+        group="training",
     )
     update_order: Literal["joint", "d-then-g", "g-then-d"] | None = tunable(
         "joint",
         description="How a step updates the nets: joint (D and G from one forward pass, ganflow's), or one after "
         "the other as the original projects' train_on_batch calls: d-then-g (Keras-GAN, jhayes14, the 32 px "
         "celebrity DCGAN) or g-then-d (the numpy MLP), D then seeing fakes made in inference mode (Keras' predict).",
+        group="training",
     )
     reuse_noise: bool | None = tunable(
         False,
         description="d-then-g and g-then-d: the second update takes the first's latents (jhayes14, the numpy MLP) "
         "instead of fresh ones (Keras-GAN, the 32 px celebrity DCGAN).",
+        group="training",
     )
     sampling: Literal["permutation", "replacement"] | None = tunable(
         "permutation",
         description="How an epoch draws its batches: permutation (N // batch batches of one shuffle, each image "
         "once) or replacement (round(N / batch) batches drawn at random with replacement, as the Keras seeds).",
+        group="training",
     )
-    seed: int = Field(0, ge=0, le=2**31 - 1, description="Seed for weights, shuffling and latents.")
-    run_dir: Path | None = Field(
-        None, description="Where this run's outputs go. Default: runs/<source>-<size>px-c<channels>-<settings hash>."
+    seed: int = option(0, ge=0, le=2**31 - 1, description="Seed for weights, shuffling and latents.", group="everyday")
+    run_dir: Path | None = option(
+        None,
+        description="Where this run's outputs go. Default: runs/<source>-<size>px-c<channels>-<settings hash>.",
+        group="everyday",
     )
-    data_dir: Path = Field(Path("data"), description="Where preprocessed caches go; shared across runs.")
-    checkpoint_every: int | None = Field(
-        None, ge=1, description="Also checkpoint every N steps. Default: at each epoch end and every 5 minutes."
+    data_dir: Path = option(
+        Path("data"), description="Where preprocessed caches go; shared across runs.", group="everyday"
     )
-    keep_checkpoints: int = Field(3, ge=1, le=1000, description="How many recent checkpoints to keep.")
-    restart: bool = Field(False, description="Discard this run's checkpoints and samples and train from scratch.")
-    precision: Literal["auto", "fp32", "bf16"] = Field(
-        "auto", description="auto: mixed bfloat16 where the CPU (AMX/AVX512-BF16) or GPU (Ampere+) has it, else fp32."
+    checkpoint_every: int | None = option(
+        None,
+        ge=1,
+        description="Also checkpoint every N steps. Default: at each epoch end and every 5 minutes.",
+        group="checkpoints",
     )
-    jit: Literal["auto", "on", "off"] = Field("auto", description="XLA compile the train step; auto: on for GPU only.")
-    deterministic: Literal["auto", "on", "off"] = Field(
+    keep_checkpoints: int = option(
+        3, ge=1, le=1000, description="How many recent checkpoints to keep.", group="checkpoints"
+    )
+    restart: bool = option(
+        False, description="Discard this run's checkpoints and samples and train from scratch.", group="checkpoints"
+    )
+    precision: Literal["auto", "fp32", "bf16"] = option(
+        "auto",
+        description="auto: mixed bfloat16 where the CPU (AMX/AVX512-BF16) or GPU (Ampere+) has it, else fp32.",
+        group="hardware",
+    )
+    jit: Literal["auto", "on", "off"] = option(
+        "auto", description="XLA compile the train step; auto: on for GPU only.", group="hardware"
+    )
+    deterministic: Literal["auto", "on", "off"] = option(
         "auto",
         description="Deterministic ops, for bit-exact reruns and resumes; auto: on for CPU. "
         "GPU runs are not bit-exact unless 'on' (slower).",
+        group="hardware",
     )
-    threads: int | None = Field(
-        None, ge=1, le=1024, description="CPU threads for TensorFlow ops (pinned and recorded). Default: all cores."
+    threads: int | None = option(
+        None,
+        ge=1,
+        le=1024,
+        description="CPU threads for TensorFlow ops (pinned and recorded). Default: all cores.",
+        group="hardware",
     )
-    devices: int | None = Field(
-        None, ge=1, le=64, description="Devices to mirror training over. Default: all GPUs when there are several."
+    devices: int | None = option(
+        None,
+        ge=1,
+        le=64,
+        description="Devices to mirror training over. Default: all GPUs when there are several.",
+        group="hardware",
     )
 
-    max_minutes: float | None = Field(
+    max_minutes: float | None = option(
         None,
         gt=0,
         le=10**7,
         description="Time budget: end training at the first step boundary after this many minutes of training in "
         "this run, then checkpoint, render and evaluate as usual. A later run with a larger budget or more "
         "epochs continues it.",
+        group="training",
     )
-    eval_every: int = Field(
+    eval_every: int = option(
         1,
         ge=0,
         le=1_000_000,
         description="Evaluate quality (SWD, NDB) every N epochs; the best SWD picks generator.keras. 0: never.",
+        group="quality",
     )
-    holdout: float = Field(
+    holdout: float = option(
         DEFAULT_HOLDOUT,
         ge=0,
         le=MAX_SHARE,
         description="Share of the images held out: never trained on, and the real images quality is scored "
         f"against (train figures beside them). At least {MIN_HELD_OUT} images, at most {MAX_SHARE:.0%} of the "
         f"set; sets under {MIN_SET_SIZE} images hold none out. Fixed and seeded, the same for every --seed. 0: none.",
+        group="everyday",
     )
-    eval_images: int = Field(
-        2048, ge=2, le=1_000_000, description="Real and generated images in the final quality report."
+    eval_images: int = option(
+        2048,
+        ge=2,
+        le=1_000_000,
+        description="Real and generated images in the final quality report.",
+        group="quality",
     )
-    inception_weights: Path | None = Field(
-        None, description="InceptionV3 'no top' weights (.h5) for FID/KID; default: Keras' cache, else skipped."
+    inception_weights: Path | None = option(
+        None,
+        description="InceptionV3 'no top' weights (.h5) for FID/KID; default: Keras' cache, else skipped.",
+        group="quality",
     )
-    task_runner: Literal["default", "dask"] = Field(
+    task_runner: Literal["default", "dask"] = option(
         "default",
         description="Where preprocessing runs: 'default' in the flow's own process; 'dask' in chunks on a Dask "
         "cluster through prefect-dask (pip install 'ganflow[dask]'): a new local one, or --dask-address.",
+        group="hardware",
     )
-    dask_address: str | None = Field(
+    dask_address: str | None = option(
         None,
         description="Scheduler address of an existing Dask cluster, e.g. tcp://10.0.0.5:8786 "
         "(with --task-runner dask).",
+        group="hardware",
     )
-    http_auth_secret: str | None = Field(
+    http_auth_secret: str | None = option(
         None,
         description="Name of a Prefect Secret block holding the login for a URL --source: USER:PASSWORD (HTTP "
         "Basic) or a bearer token. Read when downloading, never stored. Without it, ~/.netrc is used.",
+        group="data",
     )
 
     @model_validator(mode="before")

@@ -58,8 +58,18 @@ def test_cli_passes_only_the_options_given():
     assert RUN_DEFAULTS["batch_size"] == 16 and RUN_DEFAULTS["epochs"] == 300
 
 
-def test_recipes_command_lists_every_recipe():
+def test_recipes_command_lists_one_line_per_recipe():
     out = CliRunner().invoke(cli, ["recipes"])
+    assert out.exit_code == 0
+    lines = out.output.strip().splitlines()
+    assert len(lines) <= len(RECIPES) + 2, out.output  # one a recipe, a blank line, how to see more
+    for line, (name, recipe) in zip(lines, RECIPES.items(), strict=False):
+        assert line.startswith(name) and line.endswith(recipe.summary)
+    assert "source:" not in out.output and "ganflow recipes NAME" in lines[-1] and "--details" in lines[-1]
+
+
+def test_recipes_command_details_every_recipe():
+    out = CliRunner().invoke(cli, ["recipes", "--details"])
     assert out.exit_code == 0
     for name, recipe in RECIPES.items():
         assert name in out.output and recipe.source in out.output
