@@ -413,9 +413,8 @@ def _generate_help() -> str:
 @click.option(
     "--out",
     type=click.Path(path_type=Path, file_okay=False),
-    default=Path("generated"),
-    show_default=True,
-    help="Folder for the images.",
+    default=None,
+    help="Folder for the images. Default: generated/ in the run folder (with --model: beside the model file).",
 )
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the latent vectors.")
 @click.option("--grid", is_flag=True, help="Write one grid.png instead of one PNG per image.")
@@ -442,6 +441,7 @@ def generate(run_dir, model, checkpoint, num, out, seed, grid, interpolate, trun
     from tasks.errors import UserError
     from tasks.report.generate import generate_images, interpolation_gif, latent_distribution, load_generator
 
+    out = (out or (run_dir or model.parent) / "generated").expanduser().resolve()  # absolute: it prints where
     with _one_line_errors(UserError):
         generator = load_generator(run_dir, model, checkpoint)
         dist = latent_distribution(run_dir, model)
@@ -450,7 +450,7 @@ def generate(run_dir, model, checkpoint, num, out, seed, grid, interpolate, trun
             click.echo(f"Latent walk: {path}")
         else:
             paths = generate_images(generator, out, num, seed, grid, truncation, dist)
-            click.echo(f"Wrote {len(paths)} file(s) to {out}")
+            click.echo(f"Wrote {paths[0]}" if len(paths) == 1 else f"Wrote {len(paths)} images to {out}")
 
 
 @cli.command()

@@ -13,11 +13,12 @@ so the form shows it empty and the recipe, or the option's fallback, fills it in
 
 import copy
 import inspect
+import typing
 from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
-from pydantic import BaseModel, ConfigDict, ValidationError, create_model
+from pydantic import BaseModel, ConfigDict, GetJsonSchemaHandler, ValidationError, create_model
 from pydantic.fields import FieldInfo
 
 from flows.params import RunParams, _fallback, tunable_names
@@ -40,6 +41,37 @@ FLOW_FIELDS = (
 OPTIONS = "options"  # the flow parameter that holds every other option
 
 
+class ChoiceOrEmpty:
+    """In the form, an optional choice is one list: `size` offers 28, 32, 64 and None (empty: the recipe's value).
+
+    Prefect's UI draws `Literal[...] | None` as a switch between "int" and "None" that reads "Property is type
+    None" and lists no choices. One `enum` that holds null draws a select with every choice, and an empty
+    field (null, the default) still means "not given". Only the form's schema changes; validation reads the
+    annotation.
+    """
+
+    def __get_pydantic_json_schema__(self, core_schema: Any, handler: GetJsonSchemaHandler) -> dict[str, Any]:
+        schema = handler(core_schema)
+        branches = schema.get("anyOf", [])
+        choices = [b.get("enum", [True, False] if b.get("type") == "boolean" else None) for b in branches]
+        if len(branches) == 2 and {"type": "null"} in branches and any(choices):
+            schema.pop("anyOf")
+            schema["enum"] = [*next(c for c in choices if c), None]
+        return schema
+
+
+def _optional_choice(annotation: Any) -> bool:
+    """`Literal[...] | None` or `bool | None`: a choice that may be left empty."""
+    args = typing.get_args(annotation)
+    return type(None) in args and any(a is bool or typing.get_origin(a) is typing.Literal for a in args)
+
+
+def _in_form(annotation: Any, metadata: list[Any] = ()) -> Any:
+    """The annotation with its bounds; an optional choice marked to be one select in the form."""
+    marks = [*metadata, ChoiceOrEmpty()] if _optional_choice(annotation) else list(metadata)
+    return Annotated[annotation, *marks] if marks else annotation
+
+
 def _description(name: str, field: FieldInfo) -> str:
     """The field's help, plus what an empty tunable becomes (the form shows no default for it).
 
@@ -49,7 +81,8 @@ def _description(name: str, field: FieldInfo) -> str:
     if name in tunable_names():
         fallback = _fallback(name)
         fallback = f"{fallback}" if fallback is not None else "as the description says"
-        text += f" Empty: the recipe's value, else {fallback}."
+        empty = "Empty (None)" if _optional_choice(field.annotation) else "Empty"
+        text += f" {empty}: the recipe's value, else {fallback}."
     return text
 
 
@@ -60,7 +93,7 @@ def _option_fields() -> dict[str, Any]:
             continue
         grouped = copy.copy(field)
         grouped.description = _description(name, field)
-        fields[name] = (field.annotation, grouped)
+        fields[name] = (_in_form(field.annotation), grouped)
     return fields
 
 
@@ -75,7 +108,7 @@ RunOptions: type[BaseModel] = create_model(
 def _flat_parameter(name: str) -> inspect.Parameter:
     """A keyword parameter with the field's type and bounds (the bounds ride in `Annotated`)."""
     field = RunParams.model_fields[name]
-    annotation = Annotated[field.annotation, *field.metadata] if field.metadata else field.annotation
+    annotation = _in_form(field.annotation, field.metadata)
     return inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=field.default, annotation=annotation)
 
 

@@ -298,6 +298,22 @@ def form_field(page, label: str):
     return page.locator(".schema-form-property").filter(has=title).first
 
 
+FORM_CHOICES = {"size": ["28", "32", "64"], "channels": ["1", "3"], "crop": ["center", "celeba", "pad", "none"]}
+
+
+def choices_offered(page, label: str) -> list[str]:
+    """The entries of a select in the form, as the opened list shows them."""
+    select = form_field(page, label).locator("button.p-select-button__control")
+    select.focus()
+    select.press(" ")  # opens the list (a synthetic click does not)
+    options = page.get_by_role("option")
+    options.first.wait_for()
+    shown = [option.inner_text().strip() for option in options.all()]
+    page.keyboard.press("Escape")
+    options.first.wait_for(state="detached")
+    return shown
+
+
 FORM_ERRORS = """() => [...document.querySelectorAll(
     '.p-message, [role=alert], [class*=toast], .schema-form-property__errors, .p-label__message')]
     .map(e => e.innerText.trim()).filter(Boolean)"""
@@ -346,6 +362,10 @@ def test_the_ui_form_overrides_one_field_applies_a_recipe_and_shows_the_gif(pref
             page = browser.new_page(viewport={"width": 1280, "height": 1000})
             page.set_default_timeout(60_000)
             page.goto(f"{ui}/deployments/deployment/{deployment.id}/run")
+            # Every choice is a list to pick from, empty (None) included, never an "int | None" switch.
+            for name, choices in FORM_CHOICES.items():
+                assert choices_offered(page, name) == [*choices, "None"], name
+                assert "Property is type" not in form_field(page, name).inner_text()
             form_field(page, "epochs").locator("input").fill("2")
             select = form_field(page, "recipe").locator("button.p-select-button__control")
             select.focus()

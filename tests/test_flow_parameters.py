@@ -62,3 +62,21 @@ def test_a_value_only_the_model_can_refuse_is_one_line_naming_the_parameter(tmp_
         run_params({"source": str(tmp_path / "missing")})
     with pytest.raises(UserError, match=r"^parameter options\.dask_address: applies with --task-runner dask"):
         run_params({OPTIONS: {"dask_address": "tcp://127.0.0.1:8786"}})
+
+
+def test_every_optional_choice_is_one_list_with_empty_in_the_form():
+    """The UI draws `Literal | None` as an "int | None" switch with no choices; one enum holding null is a select."""
+    from prefect.utilities.callables import parameter_schema
+
+    from flows.ganflow import ganflow
+
+    schema = parameter_schema(ganflow).model_dump()
+    fields = {**schema["properties"], **schema["definitions"]["RunOptions"]["properties"]}
+    assert fields["size"]["enum"] == [28, 32, 64, None] and "anyOf" not in fields["size"]
+    assert fields["crop"]["enum"] == ["center", "celeba", "pad", "none", None]
+    assert fields["reuse_noise"]["enum"] == [True, False, None]
+    for name, field in fields.items():
+        choices = [branch for branch in field.get("anyOf", []) if "enum" in branch or branch.get("type") == "boolean"]
+        assert not choices, f"{name} is still a switch in the form: {field}"
+        if None in field.get("enum", []):
+            assert "Empty (None): the recipe's value" in field["description"], name

@@ -53,6 +53,24 @@ def test_pngs_grid_and_checkpoint(run_dir, tmp_path):
     )
     assert out.returncode == 0, out.stderr
     assert iio.imread(tmp_path / "b" / "grid.png").shape[0] > 2 * 28  # a 2x2 grid
+    assert out.stdout.strip().splitlines()[-1] == f"Wrote {(tmp_path / 'b' / 'grid.png').resolve()}"
+
+
+@pytest.mark.slow
+def test_images_go_into_the_run_folder_and_the_absolute_path_is_printed(run_dir, tmp_path):
+    """Not into a `generated` folder in whatever folder the command was typed in."""
+    out = subprocess.run(
+        [sys.executable, "-m", "flows.cli", "generate", "--run-dir", str(run_dir), "--num", "2"],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONPATH": os.pathsep.join([os.getcwd(), os.environ.get("PYTHONPATH", "")])},
+        cwd=tmp_path,
+        timeout=300,
+    )
+    assert out.returncode == 0, out.stderr
+    folder = run_dir.resolve() / "generated"
+    assert out.stdout.strip().splitlines()[-1] == f"Wrote 2 images to {folder}"
+    assert len(list(folder.glob("*.png"))) == 2 and list(tmp_path.iterdir()) == []
 
 
 @pytest.mark.slow
