@@ -137,11 +137,8 @@ def run(verbose, **options) -> None:
     from flows.flow_parameters import of_run
     from flows.ganflow import ganflow
     from tasks.errors import NetworkError, UserError
-    from tasks.progress import quiet_prefect_chatter, share_console_with_prefect_logs
 
-    share_console_with_prefect_logs()  # log lines print above the live progress bars, not into them
-    if not verbose:
-        quiet_prefect_chatter()
+    _calm_terminal(verbose)
 
     with _one_line_errors((UserError, NetworkError), folders=(params.data_dir, params.run_dir)):
         result = ganflow(**of_run(params))
@@ -149,6 +146,21 @@ def run(verbose, **options) -> None:
     if result.stopped == "budget":
         click.echo("Stopped on the time budget (--max-minutes); a larger budget or more --epochs continues it")
     click.echo(f"GIF: {result.gif}")
+
+
+def _calm_terminal(verbose: bool = False) -> None:
+    """Prefect's log lines print above the live progress bars, not into them; its own chatter (the temporary
+    server's notices, client INFO lines) stays off unless `verbose`. For every command that talks to Prefect."""
+    import prefect  # noqa: F401 - sets up Prefect's log handlers, which the next lines adjust
+
+    from tasks.progress import quiet_prefect_chatter, share_console_with_prefect_logs
+
+    share_console_with_prefect_logs()
+    if not verbose:
+        quiet_prefect_chatter()
+        # The temporary server is a child process that logs on this terminal too: offline, its telemetry
+        # service prints an ERROR line at every start. Only its critical errors show, unless configured.
+        os.environ.setdefault("PREFECT_SERVER_LOGGING_LEVEL", "CRITICAL")
 
 
 def _given_options(options: dict) -> dict:
@@ -253,6 +265,7 @@ def sweep(grid, sweep_dir, deployment, parallel, **options) -> None:
         )
     except ValidationError as exc:
         raise click.UsageError(exc.errors()[0]["msg"].removeprefix("Value error, ")) from None
+    _calm_terminal()
     if deployment:
         _check_deployment(deployment)
     from flows.sweep import ganflow_sweep
@@ -318,10 +331,11 @@ def _cron_schedule(cron: str, timezone: str | None):
     help="Only runs in this state (repeatable).",
 )
 def runs(limit, states) -> None:
-    """List recent runs of the flow, newest first, with their state and deployment.
+    """List recent runs of the flow, newest first, with their state, deployment and run folder.
 
     It asks the Prefect API (PREFECT_API_URL, or this machine's local database when none is set).
     """
+    _calm_terminal()
     from flows.run_history import format_runs, recent_runs
 
     click.echo(format_runs(recent_runs(limit, tuple(states))))
@@ -340,12 +354,17 @@ def retry(flow_run) -> None:
     import subprocess
 
     from flows.project_dir import installed_checkout
-    from flows.run_history import flow_name_of
+    from flows.run_history import flow_name_of, gif_line
 
+    _calm_terminal()
+    flow_name = flow_name_of(flow_run)
     entrypoints = {"ganflow": "flows/ganflow.py:ganflow", "ganflow-sweep": "flows/sweep.py:ganflow_sweep"}
-    entrypoint = str(installed_checkout() / entrypoints.get(flow_name_of(flow_run) or "", entrypoints["ganflow"]))
-    command = [sys.executable, "-m", "prefect", "flow-run", "retry", flow_run, "--entrypoint", entrypoint]
-    sys.exit(subprocess.call(command))
+    entrypoint = str(installed_checkout() / entrypoints.get(flow_name or "", entrypoints["ganflow"]))
+    command = [sys.executable, "-m", "flows.prefect_cli", "flow-run", "retry", flow_run, "--entrypoint", entrypoint]
+    code = subprocess.call(command)  # Prefect's CLI with the calm terminal of `ganflow run`
+    if code == 0 and flow_name == "ganflow" and (line := gif_line(flow_run)):
+        click.echo(line)
+    sys.exit(code)
 
 
 @cli.command()

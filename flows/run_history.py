@@ -1,11 +1,14 @@
 """Recent runs of the `ganflow` flow from the Prefect API, for `ganflow runs`.
 
 `prefect flow-run ls` lists every flow's runs without their deployment; this shows ganflow's only, newest
-first, with the deployment each came from, so the id to pass to `ganflow retry` is easy to pick.
+first, with the deployment each came from and its run folder, so the id to pass to `ganflow retry` is easy
+to pick and a Prefect run id leads to its files.
 """
 
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
+from typing import Any
 
 FLOW_NAME = "ganflow"
 
@@ -19,6 +22,7 @@ class RunRow:
     started: datetime | None
     seconds: float | None
     message: str
+    folder: str
 
 
 def recent_runs(limit: int = 10, states: tuple[str, ...] = ()) -> list[RunRow]:
@@ -61,9 +65,48 @@ def recent_runs(limit: int = 10, states: tuple[str, ...] = ()) -> list[RunRow]:
             started=r.start_time,
             seconds=r.total_run_time.total_seconds() if r.total_run_time else None,
             message=(r.state.message or "").splitlines()[0][:80] if r.state and r.state.message else "",
+            folder=run_folder(r.parameters or {}),
         )
         for r in runs
     ]
+
+
+def run_folder(parameters: dict[str, Any]) -> str:
+    """The run folder a ganflow flow run wrote to, from its parameters: absolute for `ganflow run`'s runs; a
+    deployment's relative folder is relative to the worker's checkout. "-" when they do not tell."""
+    if parameters.get("run_dir"):
+        return str(parameters["run_dir"])
+    from flows.flow_parameters import run_params
+
+    try:  # the default folder is named after the data and model settings
+        return (Path("runs") / run_params(parameters).default_run_name()).as_posix()
+    except Exception:  # parameters that only the worker's machine can check (a folder there, say)
+        return "-"
+
+
+def gif_line(flow_run_id: str) -> str | None:
+    """Where a retried `ganflow` run's GIF is, as the last line of `ganflow retry`; None when unknown.
+
+    A run started with `ganflow run` has run again here, in its absolute folder. A deployment's run was
+    scheduled again for a worker, whose checkout a relative folder is in.
+    """
+    from uuid import UUID
+
+    from prefect import get_client
+
+    with get_client(sync_client=True) as client:
+        try:
+            run = client.read_flow_run(UUID(flow_run_id))
+        except Exception:  # not found, or not an id: `prefect flow-run retry` has said why
+            return None
+    folder = run_folder(run.parameters or {})
+    if folder == "-":
+        return None
+    gif = Path(folder) / "progress.gif"
+    if run.deployment_id is None:
+        return f"GIF: {gif.resolve()}"
+    where = "" if gif.is_absolute() else " (in the worker's checkout)"
+    return f"GIF, once the worker has run it: {gif.as_posix()}{where}"
 
 
 def flow_name_of(flow_run_id: str) -> str | None:
@@ -85,7 +128,7 @@ def flow_name_of(flow_run_id: str) -> str | None:
 
 def format_runs(rows: list[RunRow]) -> str:
     """Aligned plain-text columns: readable in a terminal, easy to grep and to copy an id from."""
-    header = ("ID", "NAME", "DEPLOYMENT", "STATE", "STARTED", "SECONDS", "MESSAGE")
+    header = ("ID", "NAME", "DEPLOYMENT", "STATE", "STARTED", "SECONDS", "FOLDER", "MESSAGE")
     table = [header] + [
         (
             r.id,
@@ -94,6 +137,7 @@ def format_runs(rows: list[RunRow]) -> str:
             r.state,
             r.started.strftime("%Y-%m-%d %H:%M:%S") if r.started else "-",
             f"{r.seconds:.0f}" if r.seconds is not None else "-",
+            r.folder,
             r.message,
         )
         for r in rows

@@ -186,11 +186,12 @@ def test_a_failed_run_retried_after_a_fix_reruns_only_the_failed_step_and_after(
     listed = prefect_deployments.ganflow("runs", "--state", "failed")
     assert listed.returncode == 0, listed.stderr[-3000:]
     row = next(line for line in listed.stdout.splitlines() if line.startswith(str(run_id)))
-    assert "sample-demo" in row and "Failed" in row
+    assert "sample-demo" in row and "Failed" in row and str(tmp_path / "run") in row  # the id leads to its files
 
     shutil.rmtree(blocker)  # the fix; the parameters stay the same, as a retry reuses them
     retried = prefect_deployments.ganflow("retry", str(run_id))
     assert retried.returncode == 0, retried.stdout[-3000:] + retried.stderr[-3000:]
+    assert retried.stdout.strip().splitlines()[-1].endswith(str(tmp_path / "run" / "progress.gif"))
     run = wait_final(prefect_deployments, run_id)
     assert run.state.is_completed(), prefect_deployments.log("worker")[-3000:]
 
