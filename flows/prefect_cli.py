@@ -5,8 +5,6 @@ process; through this module its log lines share one console with the progress b
 chatter (the temporary server's notices) is hidden, as in `ganflow run`.
 """
 
-import sys
-
 
 def main() -> None:
     from prefect.cli import app
@@ -15,7 +13,7 @@ def main() -> None:
 
     share_console_with_prefect_logs()
     quiet_prefect_chatter()
-    app(sys.argv[1:])
+    app()  # reads sys.argv[1:]: the ARGS given to this module
 
 
 if __name__ == "__main__":

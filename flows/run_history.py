@@ -102,7 +102,9 @@ def gif_line(flow_run_id: str) -> str | None:
     folder = run_folder(run.parameters or {})
     if folder == "-":
         return None
-    gif = Path(folder) / "progress.gif"
+    from tasks.train.run_folder import RunFolder
+
+    gif = RunFolder(Path(folder)).gif
     if run.deployment_id is None:
         return f"GIF: {gif.resolve()}"
     where = "" if gif.is_absolute() else " (in the worker's checkout)"
