@@ -33,6 +33,7 @@ def _sections(text: str) -> dict[str, list[str]]:
     return sections
 
 
+@pytest.mark.slow  # a `ganflow` subprocess
 def test_run_help_in_a_terminal_is_grouped_with_the_everyday_options_first():
     pexpect = pytest.importorskip("pexpect")
     env = {
