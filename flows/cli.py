@@ -128,15 +128,25 @@ def run(verbose, **options) -> None:
     params = build_params(RunParams, options)
     from flows.flow_parameters import of_run
     from flows.ganflow import ganflow
+    from flows.temporary_server import prefect_api, this_command
     from tasks.errors import NetworkError, UserError
     from tasks.progress import quiet_prefect_chatter, share_console_with_prefect_logs
+    from tasks.train.interrupt import TrainingInterrupted, exit_at_once, hide_interrupt_reports
 
     share_console_with_prefect_logs()  # log lines print above the live progress bars, not into them
+    hide_interrupt_reports()  # a stopped run prints its own line
     if not verbose:
         quiet_prefect_chatter()
 
-    with _one_line_errors((UserError, NetworkError), folders=(params.data_dir, params.run_dir)):
-        result = ganflow(**of_run(params))
+    stopped = None
+    with _one_line_errors((UserError, NetworkError), folders=(params.data_dir, params.run_dir)), prefect_api():
+        try:
+            result = ganflow(**of_run(params))
+        except TrainingInterrupted as stop:  # Ctrl-C or SIGTERM: the step reached is saved
+            stopped = stop
+    if stopped is not None:  # the temporary server is stopped by now
+        click.echo(f"Stopped: {stopped}. The same command continues from there: {this_command()}", err=True)
+        exit_at_once(stopped.exit_code)
     click.echo(f"Trained {result.steps_trained} steps this run; outputs in {result.run_dir}")
     if result.stopped == "budget":
         click.echo("Stopped on the time budget (--max-minutes); a larger budget or more --epochs continues it")
@@ -248,9 +258,10 @@ def sweep(grid, sweep_dir, deployment, parallel, **options) -> None:
     if deployment:
         _check_deployment(deployment)
     from flows.sweep import ganflow_sweep
+    from flows.temporary_server import prefect_api
     from tasks.errors import NetworkError, UserError
 
-    with _one_line_errors((UserError, NetworkError)):
+    with _one_line_errors((UserError, NetworkError)), prefect_api():  # one server for all the sweep's processes
         result = ganflow_sweep(sweep=spec)
     for i, row in enumerate(json.loads(result.report.read_text())["ranking"], 1):
         swd = f"{row['swd_mean']:.2f} +- {row['swd_sd']:.2f}" if row["swd_mean"] is not None else "-"
@@ -315,8 +326,11 @@ def runs(limit, states) -> None:
     It asks the Prefect API (PREFECT_API_URL, or this machine's local database when none is set).
     """
     from flows.run_history import format_runs, recent_runs
+    from flows.temporary_server import prefect_api
+    from tasks.errors import UserError
 
-    click.echo(format_runs(recent_runs(limit, tuple(states))))
+    with _one_line_errors(UserError), prefect_api():
+        click.echo(format_runs(recent_runs(limit, tuple(states))))
 
 
 @cli.command()
@@ -329,15 +343,18 @@ def retry(flow_run) -> None:
     worker; a run started with `ganflow run` runs again here (this adds the --entrypoint that prefect
     needs for it).
     """
-    import subprocess
-
+    from flows.child_command import call
     from flows.project_dir import installed_checkout
     from flows.run_history import flow_name_of
+    from flows.temporary_server import prefect_api
+    from tasks.errors import UserError
 
     entrypoints = {"ganflow": "flows/ganflow.py:ganflow", "ganflow-sweep": "flows/sweep.py:ganflow_sweep"}
-    entrypoint = str(installed_checkout() / entrypoints.get(flow_name_of(flow_run) or "", entrypoints["ganflow"]))
-    command = [sys.executable, "-m", "prefect", "flow-run", "retry", flow_run, "--entrypoint", entrypoint]
-    sys.exit(subprocess.call(command))
+    with _one_line_errors(UserError), prefect_api():  # prefect's process takes the API URL from the environment
+        entrypoint = str(installed_checkout() / entrypoints.get(flow_name_of(flow_run) or "", entrypoints["ganflow"]))
+        command = [sys.executable, "-m", "prefect", "flow-run", "retry", flow_run, "--entrypoint", entrypoint]
+        code = call(command)
+    sys.exit(code)
 
 
 @cli.command()
@@ -538,9 +555,11 @@ def main() -> None:
     _pin_keras_backend()
     try:
         cli.main(standalone_mode=False)
-    except click.exceptions.Abort:
+    except click.exceptions.Abort:  # Ctrl-C outside training, or a second one: at once, with no traceback
+        from tasks.train.interrupt import exit_at_once
+
         click.echo("Aborted.", err=True)
-        sys.exit(130)
+        exit_at_once(130)
     except click.UsageError as exc:
         hint = f" (see 'ganflow {exc.ctx.info_name} --help')" if exc.ctx and exc.ctx.parent else ""
         click.echo(f"Error: {exc.format_message()}{hint}", err=True)
