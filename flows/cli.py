@@ -136,12 +136,21 @@ def run(verbose, **options) -> None:
     params = build_params(RunParams, options)
     from flows.flow_parameters import of_run
     from flows.ganflow import ganflow
+    from flows.temporary_server import prefect_api, this_command
     from tasks.errors import NetworkError, UserError
+    from tasks.train.interrupt import TrainingInterrupted, exit_at_once
 
     _calm_terminal(verbose)
 
-    with _one_line_errors((UserError, NetworkError), folders=(params.data_dir, params.run_dir)):
-        result = ganflow(**of_run(params))
+    stopped = None
+    with _one_line_errors((UserError, NetworkError), folders=(params.data_dir, params.run_dir)), prefect_api():
+        try:
+            result = ganflow(**of_run(params))
+        except TrainingInterrupted as stop:  # Ctrl-C or SIGTERM: the step reached is saved
+            stopped = stop
+    if stopped is not None:  # the temporary server is stopped by now
+        click.echo(f"Stopped: {stopped}. The same command continues from there: {this_command()}", err=True)
+        exit_at_once(stopped.exit_code)
     click.echo(f"Trained {result.steps_trained} steps this run; outputs in {result.run_dir}")
     if result.stopped == "budget":
         click.echo("Stopped on the time budget (--max-minutes); a larger budget or more --epochs continues it")
@@ -154,8 +163,10 @@ def _calm_terminal(verbose: bool = False) -> None:
     import prefect  # noqa: F401 - sets up Prefect's log handlers, which the next lines adjust
 
     from tasks.progress import quiet_prefect_chatter, share_console_with_prefect_logs
+    from tasks.train.interrupt import hide_interrupt_reports
 
     share_console_with_prefect_logs()
+    hide_interrupt_reports()  # a stopped run prints its own line
     if not verbose:
         quiet_prefect_chatter()
         # The temporary server is a child process that logs on this terminal too: offline, its telemetry
@@ -269,9 +280,10 @@ def sweep(grid, sweep_dir, deployment, parallel, **options) -> None:
     if deployment:
         _check_deployment(deployment)
     from flows.sweep import ganflow_sweep
+    from flows.temporary_server import prefect_api
     from tasks.errors import NetworkError, UserError
 
-    with _one_line_errors((UserError, NetworkError)):
+    with _one_line_errors((UserError, NetworkError)), prefect_api():  # one server for all the sweep's processes
         result = ganflow_sweep(sweep=spec)
     for i, row in enumerate(json.loads(result.report.read_text())["ranking"], 1):
         swd = f"{row['swd_mean']:.2f} +- {row['swd_sd']:.2f}" if row["swd_mean"] is not None else "-"
@@ -337,8 +349,11 @@ def runs(limit, states) -> None:
     """
     _calm_terminal()
     from flows.run_history import format_runs, recent_runs
+    from flows.temporary_server import prefect_api
+    from tasks.errors import UserError
 
-    click.echo(format_runs(recent_runs(limit, tuple(states))))
+    with _one_line_errors(UserError), prefect_api():
+        click.echo(format_runs(recent_runs(limit, tuple(states))))
 
 
 @cli.command()
@@ -351,19 +366,21 @@ def retry(flow_run) -> None:
     worker; a run started with `ganflow run` runs again here (this adds the --entrypoint that prefect
     needs for it).
     """
-    import subprocess
-
+    from flows.child_command import call
     from flows.project_dir import installed_checkout
     from flows.run_history import flow_name_of, gif_line
+    from flows.temporary_server import prefect_api
+    from tasks.errors import UserError
 
     _calm_terminal()
-    flow_name = flow_name_of(flow_run)
     entrypoints = {"ganflow": "flows/ganflow.py:ganflow", "ganflow-sweep": "flows/sweep.py:ganflow_sweep"}
-    entrypoint = str(installed_checkout() / entrypoints.get(flow_name or "", entrypoints["ganflow"]))
-    command = [sys.executable, "-m", "flows.prefect_cli", "flow-run", "retry", flow_run, "--entrypoint", entrypoint]
-    code = subprocess.call(command)  # Prefect's CLI with the calm terminal of `ganflow run`
-    if code == 0 and flow_name == "ganflow" and (line := gif_line(flow_run)):
-        click.echo(line)
+    with _one_line_errors(UserError), prefect_api():  # prefect's process takes the API URL from the environment
+        flow_name = flow_name_of(flow_run)
+        entrypoint = str(installed_checkout() / entrypoints.get(flow_name or "", entrypoints["ganflow"]))
+        command = [sys.executable, "-m", "flows.prefect_cli", "flow-run", "retry", flow_run, "--entrypoint", entrypoint]
+        code = call(command)  # Prefect's CLI with the calm terminal of `ganflow run`
+        if code == 0 and flow_name == "ganflow" and (line := gif_line(flow_run)):
+            click.echo(line)
     sys.exit(code)
 
 
@@ -574,9 +591,11 @@ def main() -> None:
     _pin_keras_backend()
     try:
         cli.main(standalone_mode=False)
-    except click.exceptions.Abort:
+    except click.exceptions.Abort:  # Ctrl-C outside training, or a second one: at once, with no traceback
+        from tasks.train.interrupt import exit_at_once
+
         click.echo("Aborted.", err=True)
-        sys.exit(130)
+        exit_at_once(130)
     except click.UsageError as exc:
         hint = f" (see 'ganflow {exc.ctx.info_name} --help')" if exc.ctx and exc.ctx.parent else ""
         click.echo(f"Error: {exc.format_message()}{hint}", err=True)

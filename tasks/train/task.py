@@ -32,6 +32,7 @@ from tasks.progress import progress_bar, run_logger
 from tasks.train import callbacks as cb
 from tasks.train.budget import EPOCHS_DONE, TimeBudget
 from tasks.train.checkpoints import Checkpoints, best_generator, check_compatible
+from tasks.train.interrupt import INTERRUPTED, StopOnSignals
 from tasks.train.options import TrainOptions
 from tasks.train.run_folder import RunFolder
 
@@ -74,6 +75,7 @@ class TrainingLoop:
         self.stopped = EPOCHS_DONE  # a callback's `stop(reason)` ends training at the next step boundary
         self.budget_left: Callable[[], float] | None = None  # seconds until a budget (TimeBudget) ends training
         self.bar: Progress | None = None
+        self.signals = StopOnSignals(self.stop)  # Ctrl-C / SIGTERM: stop at the next step (tasks/train/interrupt.py)
 
     @property
     def step(self) -> int:
@@ -93,7 +95,7 @@ class TrainingLoop:
         for callback in self.callbacks:
             callback.on_train_begin(self)
         loss_col = TextColumn("d {task.fields[d_loss]:.3f}  g {task.fields[g_loss]:.3f}")
-        with progress_bar(loss_col) as self.bar:
+        with self.signals, progress_bar(loss_col) as self.bar:
             total = max(max(self.epochs - self.start_epoch, 0) * self.per_epoch - self.skip, 0)
             job = self.bar.add_task("train", total=total, d_loss=float("nan"), g_loss=float("nan"))
             for epoch in range(self.start_epoch + 1, self.epochs + 1):
@@ -208,6 +210,10 @@ def train_gan(data: PreprocessedData, config: GanConfig, options: TrainOptions, 
         callbacks.append(TimeBudget(options.max_minutes))
     loop = TrainingLoop(state, training, options.epochs, callbacks)
     loop.run()
+    if loop.stopped == INTERRUPTED:  # the checkpoint of the step reached is written (on_train_end)
+        raise loop.signals.interrupted(
+            loop.step, int(state.epoch.numpy()), int(state.batch_in_epoch.numpy()), loop.per_epoch
+        )
     if loop.stopped != EPOCHS_DONE:
         log.info(
             "stopped on the time budget (--max-minutes %g) at step %d, epoch %d of %d; a run with a larger "
