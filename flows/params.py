@@ -431,7 +431,7 @@ class RunParams(BaseModel):
     @classmethod
     def _refuse_given_conflicts(cls, data: Any) -> Any:
         known_recipe = isinstance(data, dict) and data.get("recipe", DEFAULT_RECIPE) in RECIPES
-        if known_recipe and (problem := given_conflicts(data)):
+        if known_recipe and (problem := given_conflicts(data, resolve_options, tunable_names())):
             raise ValueError(problem)
         return data
 

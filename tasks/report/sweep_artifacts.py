@@ -7,8 +7,8 @@ nothing is published; a failure to publish is logged, never raised: sweep.md on 
 
 import base64
 
+from tasks.prefect_artifacts import artifact_key, in_prefect_run
 from tasks.progress import run_logger
-from tasks.report.artifacts import artifact_key, in_prefect_run
 from tasks.report.sweep_report import SweepReport, markdown
 
 MAX_INLINE_BYTES = 2_000_000

@@ -19,8 +19,9 @@ import cv2
 import numpy as np
 
 from tasks.atomic import read_json, write_bytes, write_json
-from tasks.report.render import sample_frames, write_png
-from tasks.train.run_folder import RunFolder
+from tasks.pictures import write_png
+from tasks.report.render import sample_frames
+from tasks.run_folder import RunFolder
 
 TILE_SIDE = 224  # px: grids are enlarged (nearest neighbour) to this height so labels fit and faces show
 TILES_PER_ROW = 4

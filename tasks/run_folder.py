@@ -42,6 +42,7 @@ from typing import Any
 from tasks.atomic import read_json, write_bytes, write_json
 from tasks.errors import UserError
 from tasks.hashing import FileStamp
+from tasks.redaction import redact_urls
 
 MARKER_FORMAT = 1
 METRIC_FIELDS = (
@@ -268,8 +269,6 @@ class RunFolder:
         Every URL in it is redacted (no user, password or query): the parameters quote `--source`, and a
         signed link's token must not outlive the download in a file anyone may read or publish.
         """
-        from tasks.acquire.sources.download import redact_urls
-
         return write_json(self.summary, json.loads(redact_urls(json.dumps(sections, default=_plain))))
 
     def read_summary(self) -> dict[str, Any]:
