@@ -21,7 +21,8 @@ from pydantic import BaseModel, ByteSize, ConfigDict, Field, ValidationInfo, fie
 
 from flows.option_checks import check_auth_secret, given_conflicts, resolved_conflicts
 from flows.recipes import DEFAULT_RECIPE, RECIPES, RecipeName
-from ganmodels.config import AUGMENTS, GanConfig
+from ganmodels.config import AUGMENTS, LOSSES, GanConfig
+from ganmodels.loss_functions import loss_help
 from tasks.acquire.sources.archive import DEFAULT_MAX_BYTES, DEFAULT_MAX_ENTRIES
 from tasks.acquire.task import ARCHIVE_KINDS, parse_source
 from tasks.preprocess.image_decode import DEFAULT_MAX_PIXELS, DEFAULT_MIN_SIDE
@@ -159,11 +160,7 @@ class RunParams(BaseModel):
     latent_dist: Literal["normal", "uniform"] | None = tunable(
         "normal", description="Distribution of the latents: standard normal, or uniform in [-1, 1]."
     )
-    loss: Literal["bce", "lsgan", "hinge", "wgan-gp"] | None = tunable(
-        "bce",
-        description="GAN loss: bce (non-saturating), lsgan (least squares), hinge, or wgan-gp (Wasserstein "
-        "with gradient penalty; use with --n-critic).",
-    )
+    loss: Literal[LOSSES] | None = tunable("bce", description=loss_help())
     n_critic: int | None = tunable(
         None, ge=1, le=100, description="D updates per G update, on the same batch. Default: 5 for wgan-gp, else 1."
     )

@@ -22,8 +22,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from ganmodels.augment import diff_augment
-from ganmodels.config import LABELLED_LOSSES, GanConfig
+from ganmodels.config import GanConfig
 from ganmodels.ema import update_ema
+from ganmodels.loss_functions import loss_named
 from ganmodels.losses import d_labels, discriminator_loss, generator_loss, gradient_penalty
 from ganmodels.networks import build_discriminator, build_generator
 from ganmodels.runtime import Runtime, distribution_strategy, dtype_policy
@@ -161,11 +162,10 @@ class TrainStep:
             g_loss = generator_loss(cfg.loss, fake_logits, cfg.labels) / replicas
             d_loss = tf.constant(float("nan"))
             if train_d:
-                labels = (
-                    d_labels(cfg, rows, step_seed(cfg, step, pass_index, LABELS)) if cfg.loss in LABELLED_LOSSES else ()
-                )
+                loss = loss_named(cfg.loss)
+                labels = d_labels(cfg, rows, step_seed(cfg, step, pass_index, LABELS)) if loss.labelled else ()
                 d_loss = discriminator_loss(cfg.loss, real_logits, fake_logits, *labels)
-                if cfg.loss == "wgan-gp":
+                if loss.penalty:
                     seed = step_seed(cfg, step, pass_index, PENALTY)
                     d_loss += cfg.gp_weight * gradient_penalty(m.discriminator, real_seen, fake_seen, rows, seed)
                 d_loss = d_loss / replicas

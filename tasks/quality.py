@@ -7,10 +7,7 @@ import numpy as np
 
 from ganmodels.images import images_from, latent_shape
 from ganmodels.latents import sample_latents
-from ganmodels.metrics.colour import colour_distance, mean_colours, spread
-from ganmodels.metrics.histogram import histogram_distance
-from ganmodels.metrics.ndb import ndb_js
-from ganmodels.metrics.swd import swd
+from ganmodels.metrics.registry import metrics
 
 FULL_SUBSET = 2048
 TRAINING_SUBSET = 256
@@ -29,44 +26,20 @@ def generated(generator, count: int, dist: str = "normal", seed: int = EVAL_SEED
     return images_from(generator, sample_latents(count, latent_shape(generator), seed, dist=dist))
 
 
-def colour_scores(real: np.ndarray, fake: np.ndarray) -> dict[str, float]:
-    """The colour figure, the colour-histogram distance, and both sets' colour spread (0..255)."""
-    real_means, fake_means = mean_colours(real), mean_colours(fake)
-    return {
-        "figure": colour_distance(real_means, fake_means),
-        "histogram": histogram_distance(real, fake),
-        "spread_real": spread(real_means),
-        "spread_fake": spread(fake_means),
-    }
-
-
 def epoch_scores(
     real: np.ndarray, generator, dist: str = "normal", train: np.ndarray | None = None
 ) -> dict[str, float]:
-    """The cheap per-epoch figures: SWD (mean over levels), NDB/JS and the colour figures against `real`;
-    with `train` (training images, when `real` are held-out ones) the colour figure against those too."""
+    """The cheap per-epoch figures of every metric that has them (ganmodels/metrics/registry.py) against
+    `real`; `train` (training images, when `real` are held-out ones) for those that score against both."""
     fake = generated(generator, len(real), dist)
-    bins = ndb_js(real, fake, bins=min(20, max(2, len(real) // 10)))
-    colour = colour_scores(real, fake)
-    scores = {
-        "swd": round(swd(real, fake)["mean"], 4),
-        "ndb": bins["ndb"],
-        "js": round(bins["js"], 5),
-        "colour": round(colour["figure"], 4),
-        "hist": round(colour["histogram"], 5),
-        "spread_real": round(colour["spread_real"], 3),
-        "spread_fake": round(colour["spread_fake"], 3),
-    }
-    if train is not None:
-        scores["colour_train"] = round(colour_distance(mean_colours(train), mean_colours(fake)), 4)
+    scores: dict[str, float] = {}
+    for metric in metrics():
+        if metric.epoch is not None:
+            scores.update(metric.epoch(real, fake, train))
     return scores
 
 
 def set_figures(real: np.ndarray, fake: np.ndarray) -> dict:
-    """SWD per level, NDB/JS and the colour figures of one real set against the generated images."""
-    return {
-        "images": len(real),
-        "swd": swd(real, fake),
-        "ndb": ndb_js(real, fake, bins=min(50, max(2, len(real) // 10))),
-        "colour": colour_scores(real, fake),
-    }
+    """The full figures of every per-set metric (SWD per level, NDB/JS, the colour figures...) of one real set
+    against the generated images."""
+    return {"images": len(real), **{m.name: m.per_set(real, fake) for m in metrics() if m.per_set is not None}}

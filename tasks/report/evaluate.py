@@ -17,9 +17,7 @@ from pathlib import Path
 import numpy as np
 from prefect import task
 
-from ganmodels.metrics.fid import fid_kid, find_weights, how_to_enable
-from ganmodels.metrics.memorization import memorization
-from ganmodels.metrics.ms_ssim import diversity
+from ganmodels.metrics.registry import Metric, Sets, metrics
 from tasks.atomic import write_json
 from tasks.caching import step_options
 from tasks.errors import UserError
@@ -60,25 +58,27 @@ def full_evaluation(
     main = held_out if held_out is not None else images
     real = real_subset(main, count)
     fake = generated(generator, len(real), dist)
-    copies = memorization(fake, images)
-    report = {
-        "scored_against": "held-out" if held_out is not None else "training",
-        **set_figures(real, fake),
-        "ms_ssim": diversity(real, fake) if len(real) > 1 else None,
-        "memorization": {k: v for k, v in copies.items() if k != "closest"},
-    }
+    sets = Sets(real, fake, images, inception_weights)
+    report = {"scored_against": "held-out" if held_out is not None else "training", **set_figures(real, fake)}
+    for metric in metrics():
+        if metric.once is not None:
+            report[metric.name] = _once(metric, sets)
     if held_out is not None:
         report["train"] = set_figures(real_subset(images, len(fake)), fake)
+    return report, fake, report["memorization"].pop("closest")
+
+
+def _once(metric: Metric, sets: Sets):
+    """One metric's figure; a missing file it reads is the option's one-line error, a skip is logged."""
     try:
-        weights = find_weights(inception_weights)
+        entry = metric.once(sets)
     except FileNotFoundError as exc:
-        raise UserError(f"--inception-weights: {exc}") from None
-    if weights is None:
-        report["fid"] = {"skipped": how_to_enable()}
-        run_logger().info(how_to_enable())
-    else:
-        report["fid"] = fid_kid(real, fake, weights)
-    return report, fake, copies["closest"]
+        if metric.option is None:
+            raise
+        raise UserError(f"{metric.option}: {exc}") from None
+    if isinstance(entry, dict) and "skipped" in entry:
+        run_logger().info(entry["skipped"])
+    return entry
 
 
 def side_by_side(report: dict) -> list[str]:
@@ -86,16 +86,20 @@ def side_by_side(report: dict) -> list[str]:
     sets = [(report.get("scored_against", "training"), report)]
     if report.get("train"):
         sets.append(("training", report["train"]))
-    lines = []
-    for label, figures in sets:
-        colour, bins = figures["colour"], figures["ndb"]
-        lines.append(
-            f"against {figures['images']} {label} images: SWD x1e3 {figures['swd']['mean']:.2f}, "
-            f"colour {colour['figure']:.2f} (spread generated {colour['spread_fake']:.1f}, real "
-            f"{colour['spread_real']:.1f}), histogram {colour['histogram']:.3f}, "
-            f"NDB {bins['ndb']}/{bins['bins']}, JS {bins['js']:.4f}"
-        )
-    return lines
+    briefs = [m for m in metrics() if m.per_set is not None and m.brief is not None]
+    return [
+        f"against {figures['images']} {label} images: " + ", ".join(m.brief(figures[m.name]) for m in briefs)
+        for label, figures in sets
+    ]
+
+
+def report_lines(report: dict) -> list[str]:
+    """What `ganflow evaluate` prints: each per-set metric's lines, the sets side by side, then the rest."""
+    def lines(per_set: bool) -> list[str]:
+        chosen = [m for m in metrics() if (m.per_set is not None) == per_set and m.name in report]
+        return [line for m in chosen for line in m.lines(report[m.name])]
+
+    return lines(True) + side_by_side(report) + lines(False)
 
 
 def nearest_picture(fake: np.ndarray, train: np.ndarray, closest: list, path: Path) -> Path:

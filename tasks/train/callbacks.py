@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from ganmodels.metrics.registry import epoch_scalars
 from ganmodels.train_step import to_uint8
 from tasks.hashing import FileStamp
 from tasks.pictures import image_grid, write_png
@@ -92,7 +93,7 @@ class TensorBoard(Callback):
 
     def on_epoch_end(self, loop: TrainingLoop, epoch: int, logs: dict[str, Any]) -> None:
         with self.writer.as_default(step=epoch):
-            for key in ("d_loss", "g_loss", "swd", "ndb", "js", "colour", "hist", "spread_fake"):
+            for key in ("d_loss", "g_loss", *epoch_scalars()):
                 if key in logs:
                     self.tf.summary.scalar(key, float(logs[key]))
             self.tf.summary.image("samples", logs["grid"][None])
