@@ -68,10 +68,13 @@ def _module_file(name: str) -> Path | None:
 
 
 def _imported(name: str, path: Path) -> set[str]:
-    """Project modules that `path` imports anywhere in it (also inside functions)."""
+    """Project modules that `path` imports anywhere in it (also inside functions); a registry that imports
+    every module beside it (`pkgutil.iter_modules`: the metrics, losses and source kinds) reaches them all."""
     found: set[str] = set()
     package = name if path.name == "__init__.py" else name.rpartition(".")[0]
     for node in ast.walk(ast.parse(path.read_text(), str(path))):
+        if isinstance(node, ast.Attribute) and node.attr == "iter_modules":
+            found.update(f"{package}.{p.stem}" for p in path.parent.glob("*.py") if p.stem != "__init__")
         if isinstance(node, ast.Import):
             found.update(alias.name for alias in node.names)
         elif isinstance(node, ast.ImportFrom):

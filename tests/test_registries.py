@@ -39,6 +39,18 @@ def test_the_built_ins_keep_their_order_and_words():
     assert [k.kind for k in source_kinds.kinds()] == ["sample", "kaggle", "classic", "url", "folder", "archive"]
 
 
+def test_a_step_s_code_identity_covers_every_registered_module():
+    """The registries import their modules by discovery, not by name: the cache key still covers them."""
+    from tasks.caching import _imported, _module_file
+
+    def reached(module: str) -> set[str]:
+        return _imported(module, _module_file(module))
+
+    assert {"ganmodels.metrics.ndb", "ganmodels.metrics.fid"} <= reached("ganmodels.metrics.registry")
+    assert "ganmodels.loss_functions.hinge" in reached("ganmodels.loss_functions")
+    assert "tasks.acquire.kinds.url" in reached("tasks.acquire.kinds")
+
+
 def test_listing_losses_and_metrics_imports_no_tensorflow():
     code = (
         "import sys; from ganmodels.loss_functions import losses; from ganmodels.metrics.registry import metrics; "
