@@ -26,7 +26,7 @@ def plugin_metric():
     """tests/plugin_metric.py registered for this test only, so no other test sees its column."""
     module = importlib.reload(importlib.import_module("plugin_metric"))
     yield module.BRIGHTNESS
-    metric_registry._METRICS.pop(module.BRIGHTNESS.name)
+    metric_registry._METRICS.entries.pop(module.BRIGHTNESS.name)
 
 
 def test_the_built_ins_keep_their_order_and_words():
@@ -98,7 +98,7 @@ def test_a_source_kind_from_one_file_is_parsed_named_and_located(tmp_path):
         with pytest.raises(ValueError, match="noise:N"):
             parse_source("noise:many")
     finally:
-        source_kinds._KINDS.pop(module.NOISE.kind)
+        source_kinds._KINDS.entries.pop(module.NOISE.kind)
 
 
 @pytest.mark.slow

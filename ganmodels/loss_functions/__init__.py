@@ -9,11 +9,10 @@ modules draw `tf` from ganmodels/lazy_tf.py. ganmodels/losses.py applies them (w
 
 from __future__ import annotations
 
-import importlib
-import pkgutil
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
+
+from ganmodels.plugins import Registry
 
 
 @dataclass(frozen=True)
@@ -27,24 +26,13 @@ class Loss:
     penalty: bool = False  # D's loss adds the gradient penalty (--gp-weight), which BatchNorm in D would mix
 
 
-_LOSSES: dict[str, Loss] = {}
-_discovered = False
-
-
-def register(loss: Loss) -> Loss:
-    """Add (or replace) a loss; --loss offers it to a process that registers it before the CLI is built."""
-    _LOSSES[loss.name] = loss
-    return loss
+_LOSSES: Registry[Loss] = Registry(__name__, lambda loss: loss.name, lambda loss: loss.order)
+register = _LOSSES.register  # --loss offers a loss to a process that registers it before the CLI is built
 
 
 def losses() -> list[Loss]:
     """Every registered loss by `order`, after importing each module of this package once."""
-    global _discovered
-    if not _discovered:
-        _discovered = True
-        for info in pkgutil.iter_modules([str(Path(__file__).parent)]):
-            importlib.import_module(f"{__package__}.{info.name}")
-    return sorted(_LOSSES.values(), key=lambda loss: (loss.order, loss.name))
+    return _LOSSES.all()
 
 
 def loss_names() -> tuple[str, ...]:
@@ -57,10 +45,9 @@ def labelled_losses() -> tuple[str, ...]:
 
 
 def loss_named(name: str) -> Loss:
-    losses()
-    if name not in _LOSSES:
+    if (loss := _LOSSES.get(name)) is None:
         raise ValueError(f"unknown loss {name!r}")
-    return _LOSSES[name]
+    return loss
 
 
 def loss_help() -> str:

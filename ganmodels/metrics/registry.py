@@ -12,14 +12,14 @@ one with `once` is computed a single time per evaluation, from a `Sets`.
 
 from __future__ import annotations
 
-import importlib
-import pkgutil
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from ganmodels.plugins import Registry
 
 Images = np.ndarray
 
@@ -63,24 +63,13 @@ class Metric:
     table_fields: tuple[str, ...] = ()  # of the sweep record fields, those in the sweep's table artifact
 
 
-_METRICS: dict[str, Metric] = {}
-_discovered = False
-
-
-def register(metric: Metric) -> Metric:
-    """Add (or replace) a metric; every list of metrics includes it from then on."""
-    _METRICS[metric.name] = metric
-    return metric
+_METRICS: Registry[Metric] = Registry("ganmodels.metrics", lambda m: m.name, lambda m: m.order)
+register = _METRICS.register
 
 
 def metrics() -> list[Metric]:
     """Every registered metric, by `order`, after importing each module of this package once."""
-    global _discovered
-    if not _discovered:
-        _discovered = True
-        for info in pkgutil.iter_modules([str(Path(__file__).parent)]):
-            importlib.import_module(f"{__package__}.{info.name}")
-    return sorted(_METRICS.values(), key=lambda m: (m.order, m.name))
+    return _METRICS.all()
 
 
 def num(value: Any, digits: int = 2) -> str:

@@ -9,13 +9,12 @@ adding its file. How a kind fetches its data lives under tasks/acquire/sources/.
 
 from __future__ import annotations
 
-import importlib
-import pkgutil
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ganmodels.plugins import Registry
 from tasks.acquire.sources.archive import ExtractLimits
 
 
@@ -66,29 +65,20 @@ class SourceKind:
     auth: bool = False  # --http-auth-secret applies
 
 
-_KINDS: dict[str, SourceKind] = {}
-_discovered = False
-
-
-def register(kind: SourceKind) -> SourceKind:
-    """Add (or replace) a kind of source."""
-    _KINDS[kind.kind] = kind
-    return kind
+_KINDS: Registry[SourceKind] = Registry(__name__, lambda kind: kind.kind, lambda kind: kind.order)
+register = _KINDS.register
 
 
 def kinds() -> list[SourceKind]:
     """Every registered kind by `order`, after importing each module of this package once."""
-    global _discovered
-    if not _discovered:
-        _discovered = True
-        for info in pkgutil.iter_modules([str(Path(__file__).parent)]):
-            importlib.import_module(f"{__package__}.{info.name}")
-    return sorted(_KINDS.values(), key=lambda kind: (kind.order, kind.kind))
+    return _KINDS.all()
 
 
 def kind_of(name: str) -> SourceKind:
-    kinds()
-    return _KINDS[name]
+    kind = _KINDS.get(name)
+    if kind is None:
+        raise KeyError(name)
+    return kind
 
 
 def keywords() -> tuple[str, ...]:
