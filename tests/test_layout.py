@@ -144,3 +144,13 @@ def test_only_the_run_folder_owner_spells_its_file_names():
         if str(path.relative_to(ROOT)) not in RUN_FOLDER_OWNERS and RUN_FOLDER_NAMES.search(path.read_text())
     ]
     assert spelled == []
+
+
+def test_no_function_in_tasks_is_over_60_lines():
+    long = [
+        f"{path.relative_to(ROOT)}:{node.lineno} {node.name} ({node.end_lineno - node.lineno + 1} lines)"
+        for path in (ROOT / "tasks").rglob("*.py")
+        for node in ast.walk(ast.parse(path.read_text()))
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node.end_lineno - node.lineno + 1 > 60
+    ]
+    assert long == []

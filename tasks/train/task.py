@@ -30,7 +30,7 @@ from tasks.run_folder import RunFolder
 from tasks.train import callbacks as cb
 from tasks.train.budget import TimeBudget
 from tasks.train.checkpoints import Checkpoints, best_generator, check_compatible
-from tasks.train.loop import EPOCHS_DONE, TrainingLoop
+from tasks.train.loop import EPOCHS_DONE, Callback, TrainingLoop
 from tasks.train.options import TrainOptions
 
 
@@ -85,6 +85,43 @@ def _split(run: RunFolder, total: int, holdout: float) -> Split:
     return kept
 
 
+def _restore(run: RunFolder, config: GanConfig, runtime: Runtime, data_id: dict) -> TrainingState:
+    """The training state from the last checkpoint that restores (or a new one), with the config recorded."""
+    log = run_logger()
+    state, resumed_from = Checkpoints.restore_state(run, lambda: TrainingState.build(config, runtime))
+    run.write_config(config.to_dict(), runtime.to_dict(), data_id, config.fingerprint())
+    if config.d_pretrain_steps > int(state.step.numpy()):
+        log.info("steps 1-%d train D alone (--d-pretrain-steps)", config.d_pretrain_steps)
+    if resumed_from:
+        epoch, batch = int(state.epoch.numpy()), int(state.batch_in_epoch.numpy())
+        log.info(
+            "resuming at step %d: epoch %d, batch %d (%s)", int(state.step.numpy()), epoch + 1, batch, resumed_from
+        )
+    return state
+
+
+def _callbacks(
+    run: RunFolder,
+    config: GanConfig,
+    options: TrainOptions,
+    state: TrainingState,
+    checkpoints: Checkpoints,
+    quality: cb.QualityMonitor,
+) -> list[Callback]:
+    """The callbacks in the order their files are written at an epoch's end (tasks/train/callbacks.py)."""
+    callbacks = [
+        cb.SampleGrid(run),
+        quality,
+        cb.TensorBoard(run),
+        cb.MetricsLog(run, int(state.epoch.numpy())),
+        cb.Checkpointing(checkpoints),
+        cb.Progress(run, balance=config.balance_margin is not None),
+    ]
+    if options.max_minutes is not None:
+        callbacks.append(TimeBudget(options.max_minutes))
+    return callbacks
+
+
 def train_gan(data: PreprocessedData, config: GanConfig, options: TrainOptions, run_dir: Path) -> TrainedModel:
     """Train until `options.epochs` epochs are done in `run_dir`, continuing whatever is there."""
     log, run = run_logger(), RunFolder(run_dir)
@@ -102,32 +139,13 @@ def train_gan(data: PreprocessedData, config: GanConfig, options: TrainOptions, 
     for warning in check_compatible(run, config, runtime, data_id):
         log.warning(warning)
 
-    state, resumed_from = Checkpoints.restore_state(run, lambda: TrainingState.build(config, runtime))
-    run.write_config(config.to_dict(), runtime.to_dict(), data_id, config.fingerprint())
-    if config.d_pretrain_steps > int(state.step.numpy()):
-        log.info("steps 1-%d train D alone (--d-pretrain-steps)", config.d_pretrain_steps)
-    if resumed_from:
-        epoch, batch = int(state.epoch.numpy()), int(state.batch_in_epoch.numpy())
-        log.info(
-            "resuming at step %d: epoch %d, batch %d (%s)", int(state.step.numpy()), epoch + 1, batch, resumed_from
-        )
-
+    state = _restore(run, config, runtime, data_id)
     checkpoints = Checkpoints(run, state, options.keep_checkpoints, options.checkpoint_every)
     training = split.training(images)  # held-out images never reach the training loop
     quality = cb.QualityMonitor(
         run, training, checkpoints, options.eval_every, config.latent_dist, split.held_out_images(images)
     )
-    callbacks = [
-        cb.SampleGrid(run),
-        quality,
-        cb.TensorBoard(run),
-        cb.MetricsLog(run, int(state.epoch.numpy())),
-        cb.Checkpointing(checkpoints),
-        cb.Progress(run, balance=config.balance_margin is not None),
-    ]
-    if options.max_minutes is not None:
-        callbacks.append(TimeBudget(options.max_minutes))
-    loop = TrainingLoop(state, training, options.epochs, callbacks)
+    loop = TrainingLoop(state, training, options.epochs, _callbacks(run, config, options, state, checkpoints, quality))
     loop.run()
     if loop.stopped != EPOCHS_DONE:
         log.info(
