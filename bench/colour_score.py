@@ -43,9 +43,9 @@ def held_out_images(folder: Path, size: int, crop: str, count: int) -> np.ndarra
 
 def run_images(run_dir: Path, count: int, which: str = "last", checkpoint: str | None = None):
     """`count` RGB uint8 images of a run's generator on fixed latents, and what was drawn: model, size, crop, steps."""
-    from tasks.report.evaluate import generated
+    from tasks.quality import generated
     from tasks.report.generate import latent_distribution, load_generator
-    from tasks.train.run_folder import RunFolder
+    from tasks.run_folder import RunFolder
 
     folder = RunFolder(run_dir)
     recorded = folder.read_config() or {}

@@ -511,29 +511,12 @@ def evaluate(run_dir, checkpoint, num, inception_weights) -> None:
     Writes evaluation.json and nearest.png into the run folder and prints the headline figures.
     """
     from tasks.errors import UserError
-    from tasks.report.evaluate import evaluate_run, side_by_side
+    from tasks.report.evaluate import evaluate_run, report_lines
 
     with _one_line_errors(UserError):
         result = evaluate_run(run_dir, checkpoint, num, inception_weights)
-    report = json.loads(result.report.read_text())
-    mem = report["memorization"]
-    click.echo(
-        f"SWD x1e3: {report['swd']['mean']:.2f} (levels {', '.join(f'{v:.2f}' for v in report['swd']['levels'])})"
-    )
-    click.echo(f"NDB: {report['ndb']['ndb']}/{report['ndb']['bins']} bins differ, JS {report['ndb']['js']:.4f}")
-    for line in side_by_side(report):
+    for line in report_lines(json.loads(result.report.read_text())):
         click.echo(line)
-    if report["ms_ssim"]:
-        click.echo(
-            f"MS-SSIM: generated pairs {report['ms_ssim']['ms_ssim_fake']:.3f}, "
-            f"real pairs {report['ms_ssim']['ms_ssim_real']:.3f}"
-        )
-    click.echo(
-        f"Memorization: {mem['copy_fraction']:.1%} of generated images are closer to a training image "
-        f"than real images are to each other (median {mem['real_nn_median']:.2f})"
-    )
-    fid = report["fid"]
-    click.echo(f"FID {fid['fid']:.2f}, KID {fid['kid']:.4f}" if "fid" in fid else fid["skipped"])
     click.echo(f"Report: {result.report}  Nearest pairs: {result.nearest}")
 
 

@@ -20,8 +20,8 @@ from tasks.preprocess.task import preprocess
 from tasks.report.artifacts import publish_run_artifacts
 from tasks.report.evaluate import evaluate
 from tasks.report.render import render
+from tasks.run_folder import RunFolder
 from tasks.train.epochs import epoch_target
-from tasks.train.run_folder import RunFolder
 from tasks.train.task import train
 
 

@@ -10,6 +10,7 @@ files that must exist before hours of training depend on them.
 
 import math
 import re
+from collections.abc import Callable, Collection
 from pathlib import Path
 from typing import Any
 
@@ -31,10 +32,12 @@ def _flag(name: str) -> str:
     return "--" + name.replace("_", "-")
 
 
-def given_conflicts(data: dict[str, Any]) -> str | None:
-    """The first contradiction among the options given in `data` (unresolved), as one line; None if none."""
-    from flows.params import resolve_options, tunable_names
+def given_conflicts(
+    data: dict[str, Any], resolve_options: Callable[[dict[str, Any]], dict[str, Any]], tunable: Collection[str]
+) -> str | None:
+    """The first contradiction among the options given in `data` (unresolved), as one line; None if none.
 
+    `resolve_options` and the `tunable` names come from flows/params.py, which imports this module."""
     for name, value in data.items():
         if _not_finite(value):
             return f"{_flag(name)} is {value}; give a finite number"
@@ -43,7 +46,7 @@ def given_conflicts(data: dict[str, Any]) -> str | None:
     def given(name: str) -> bool:
         if data.get(name) is None:
             return False
-        if name not in tunable_names():
+        if name not in tunable:
             return True
         return data[name] != resolve_options({k: v for k, v in data.items() if k != name})[name]
 

@@ -21,7 +21,8 @@ from pydantic import BaseModel, ByteSize, ConfigDict, Field, ValidationInfo, fie
 
 from flows.option_checks import check_auth_secret, given_conflicts, resolved_conflicts
 from flows.recipes import DEFAULT_RECIPE, RECIPES, RecipeName
-from ganmodels.config import AUGMENTS, GanConfig
+from ganmodels.config import AUGMENTS, LOSSES, GanConfig
+from ganmodels.loss_functions import loss_help
 from tasks.acquire.sources.archive import DEFAULT_MAX_BYTES, DEFAULT_MAX_ENTRIES
 from tasks.acquire.task import ARCHIVE_KINDS, parse_source
 from tasks.preprocess.image_decode import DEFAULT_MAX_PIXELS, DEFAULT_MIN_SIDE
@@ -230,12 +231,7 @@ class RunParams(BaseModel):
         description="Distribution of the latents: standard normal, or uniform in [-1, 1].",
         group="model",
     )
-    loss: Literal["bce", "lsgan", "hinge", "wgan-gp"] | None = tunable(
-        "bce",
-        description="GAN loss: bce (non-saturating), lsgan (least squares), hinge, or wgan-gp (Wasserstein "
-        "with gradient penalty; use with --n-critic).",
-        group="training",
-    )
+    loss: Literal[LOSSES] | None = tunable("bce", description=loss_help(), group="training")
     n_critic: int | None = tunable(
         None,
         ge=1,
@@ -581,7 +577,7 @@ class RunParams(BaseModel):
     @classmethod
     def _refuse_given_conflicts(cls, data: Any) -> Any:
         known_recipe = isinstance(data, dict) and data.get("recipe", DEFAULT_RECIPE) in RECIPES
-        if known_recipe and (problem := given_conflicts(data)):
+        if known_recipe and (problem := given_conflicts(data, resolve_options, tunable_names())):
             raise ValueError(problem)
         return data
 

@@ -36,7 +36,7 @@ from tasks.errors import UserError
 from tasks.progress import run_logger
 from tasks.report.sweep_artifacts import publish_sweep_artifacts
 from tasks.report.sweep_report import ChildOutcome, child_finished, write_sweep_report
-from tasks.train.run_folder import RunFolder
+from tasks.run_folder import RunFolder
 
 NOT_SWEPT = ("run_dir", "data_dir")  # every child has its own run folder and shares the one data cache
 BUDGET_OPTIONS = ("epochs", "more_epochs", "max_minutes")  # not in the default folder name: more continues it

@@ -5,11 +5,12 @@ import hashlib
 import json
 from dataclasses import dataclass
 
+from ganmodels.loss_functions import labelled_losses, loss_named, loss_names
+
 SIZES = (28, 32, 64)
 CHANNELS = (1, 3)
 ARCHS = ("dcgan", "dcgan64", "convdense", "mlp", "celeb32", "gan-mlp", "numpy-mlp")
-LOSSES = ("bce", "lsgan", "hinge", "wgan-gp")
-LABELLED_LOSSES = ("bce", "lsgan")  # the losses with real/fake targets that label tricks can change
+LOSSES = loss_names()  # as registered when this module was imported (ganmodels/loss_functions/)
 OPTIMIZERS = ("adam", "rmsprop")
 NOISE_SHAPES = ("vector", "image")
 LATENT_DISTS = ("normal", "uniform")
@@ -89,7 +90,7 @@ class GanConfig:
     def _errors(self):
         choices = {
             "arch": ARCHS,
-            "loss": LOSSES,
+            "loss": loss_names(),
             "optimizer": OPTIMIZERS,
             "noise_shape": NOISE_SHAPES,
             "latent_dist": LATENT_DISTS,
@@ -115,15 +116,19 @@ class GanConfig:
             yield "--arch dcgan64 has no BatchNorm in D by design; use --arch dcgan for --d-batchnorm"
         if self.arch == "convdense" and self.noise_shape != "image":
             yield "--arch convdense convolves image-shaped noise; use --noise-shape image"
-        if self.loss not in LABELLED_LOSSES and (self.label_smoothing != 1.0 or self.label_noise or self.flip_labels):
+        labelled = labelled_losses()
+        if self.loss not in labelled and (self.label_smoothing != 1.0 or self.label_noise or self.flip_labels):
             yield (
                 f"--label-smoothing, --label-noise and --flip-labels change D's targets, which --loss {self.loss} "
-                f"does not have; use them with --loss {' or '.join(LABELLED_LOSSES)}"
+                f"does not have; use them with --loss {' or '.join(labelled)}"
             )
-        if self.loss == "wgan-gp" and self.d_batchnorm:
-            yield "--loss wgan-gp penalises each sample's gradient, which BatchNorm in D mixes; drop --d-batchnorm"
-        if self.labels != "real1" and self.loss not in LABELLED_LOSSES:
-            yield f"--labels {self.labels} changes D's targets, which --loss {self.loss} lacks; use bce or lsgan"
+        if self.loss in loss_names() and loss_named(self.loss).penalty and self.d_batchnorm:
+            yield (
+                f"--loss {self.loss} penalises each sample's gradient, which BatchNorm in D mixes; drop --d-batchnorm"
+            )
+        if self.labels != "real1" and self.loss not in labelled:
+            choices = " or ".join(labelled)
+            yield f"--labels {self.labels} changes D's targets, which --loss {self.loss} lacks; use {choices}"
         if self.arch == "celeb32" and self.size != 32:
             yield f"--arch celeb32 is the 32 px celebrity DCGAN (8x8 upsampled twice); use --size 32, not {self.size}"
         if self.clipvalue is not None and self.clipvalue <= 0:

@@ -1,27 +1,15 @@
-"""Every GAN loss on D's logits, the label tricks of "GAN hacks", and the WGAN-GP gradient penalty.
+"""The losses as the train step applies them: the config's loss (one module each in
+ganmodels/loss_functions/, by name), the label tricks of "GAN hacks", and the WGAN-GP gradient penalty.
 
-- bce: non-saturating binary cross-entropy (Goodfellow et al. 2014, as in the DCGAN paper).
-- lsgan: least squares towards the labels (Mao et al. 2017): gradients that do not vanish far from them.
-- hinge: D's margin loss, G raises D's score (Lim & Ye 2017; SAGAN, BigGAN).
-- wgan-gp: the critic's Wasserstein estimate plus a penalty that keeps its gradient norm near 1
-  on points between real and fake images (Gulrajani et al. 2017).
-
-D's targets (bce and lsgan only) come from `d_labels`: one-sided smoothing, uniform jitter and
+D's targets (the losses registered as `labelled` only) come from `d_labels`: one-sided smoothing, uniform jitter and
 random flips, drawn from a stateless seed so a resumed run draws the same labels, and under the
 flipped convention (`labels` real0, the GAN-hacks seed's) mirrored: real near 0, fake near 1.
 """
 
 from ganmodels.config import GanConfig
+from ganmodels.loss_functions import loss_named
 from ganmodels.streams import Rows
 from ganmodels.tf import tf
-
-
-def _bce(labels, logits):
-    return tf.reduce_mean(tf.nn.sigmoid_cross_entropy_with_logits(labels=labels, logits=logits))
-
-
-def _mse(labels, logits):
-    return 0.5 * tf.reduce_mean(tf.square(logits - labels))
 
 
 def d_labels(config: GanConfig, rows: Rows, seed):
@@ -47,28 +35,13 @@ def discriminator_loss(loss: str, real_logits, fake_logits, real_labels=None, fa
     """D's loss; lower means D tells real from fake better. Labels default to 1 (real) and 0 (fake)."""
     if real_labels is None:
         real_labels, fake_labels = tf.ones_like(real_logits), tf.zeros_like(fake_logits)
-    if loss == "bce":
-        return _bce(real_labels, real_logits) + _bce(fake_labels, fake_logits)
-    if loss == "lsgan":
-        return _mse(real_labels, real_logits) + _mse(fake_labels, fake_logits)
-    if loss == "hinge":
-        return tf.reduce_mean(tf.nn.relu(1.0 - real_logits)) + tf.reduce_mean(tf.nn.relu(1.0 + fake_logits))
-    if loss == "wgan-gp":
-        return tf.reduce_mean(fake_logits) - tf.reduce_mean(real_logits)
-    raise ValueError(f"unknown loss {loss!r}")
+    return loss_named(loss).d_loss(real_logits, fake_logits, real_labels, fake_labels)
 
 
 def generator_loss(loss: str, fake_logits, labels: str = "real1"):
     """G's loss on D's logits for its images; G aims at D's label for real images (0 under `real0`)."""
     target = tf.zeros_like(fake_logits) if labels == "real0" else tf.ones_like(fake_logits)
-    if loss == "bce":
-        # G maximises log D(G(z)) rather than minimising log(1 - D(G(z))): strong gradients early on.
-        return _bce(target, fake_logits)
-    if loss == "lsgan":
-        return _mse(target, fake_logits)
-    if loss in ("hinge", "wgan-gp"):
-        return -tf.reduce_mean(fake_logits)
-    raise ValueError(f"unknown loss {loss!r}")
+    return loss_named(loss).g_loss(fake_logits, target)
 
 
 def gradient_penalty(discriminator, real, fake, rows: Rows, seed):

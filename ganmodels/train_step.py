@@ -17,13 +17,15 @@ balance rule in a Python loop around the step, so the step itself has no data-de
 Every random draw is stateless (see `ganmodels.streams`), so a resumed run repeats it exactly.
 """
 
+import enum
 from dataclasses import dataclass
 
 import numpy as np
 
 from ganmodels.augment import diff_augment
-from ganmodels.config import LABELLED_LOSSES, GanConfig
+from ganmodels.config import GanConfig
 from ganmodels.ema import update_ema
+from ganmodels.loss_functions import loss_named
 from ganmodels.losses import d_labels, discriminator_loss, generator_loss, gradient_penalty
 from ganmodels.networks import build_discriminator, build_generator
 from ganmodels.runtime import Runtime, distribution_strategy, dtype_policy
@@ -127,6 +129,22 @@ class GanModels:
         return images * 2.0 - 1.0 if self.config.output == "sigmoid" else images
 
 
+class Updates(enum.Enum):
+    """Which networks one pass updates: D alone, G alone, or both from the same forward pass."""
+
+    D = (True, False)
+    G = (False, True)
+    BOTH = (True, True)
+
+    @property
+    def d(self) -> bool:
+        return self.value[0]
+
+    @property
+    def g(self) -> bool:
+        return self.value[1]
+
+
 class TrainStep:
     """Compiled callables that train on one uint8 batch at global step `step` and return [d_loss, g_loss]."""
 
@@ -140,14 +158,15 @@ class TrainStep:
         self.compiled_d = compile_(self._d_step)
         self.compiled_g = compile_(self._g_step)
 
-    def _pass(self, real, rows: Rows, step, pass_index, latent_pass: int, train_d: bool, train_g: bool):
-        """One forward pass of G and D on the batch, then the asked-for updates; this replica's losses.
+    def _pass(self, real, rows: Rows, step, pass_index, latent_pass: int, updates: Updates):
+        """One forward pass of G and D on the batch, then the `updates`; this replica's losses.
 
         In a sequential order a D-only pass takes G's fakes in inference mode, as the seeds' `predict`. A G-only
         pass has no use for D's loss, so D never sees the real images there and the loss comes back as NaN.
         """
         m, cfg = self.models, self.models.config
         replicas = tf.distribute.get_replica_context().num_replicas_in_sync
+        train_d, train_g = updates.d, updates.g
         z = step_latents(cfg, step, rows, latent_pass)
         g_training = train_g or cfg.update_order == "joint"
         with tf.GradientTape() as g_tape, tf.GradientTape() as d_tape:
@@ -161,11 +180,10 @@ class TrainStep:
             g_loss = generator_loss(cfg.loss, fake_logits, cfg.labels) / replicas
             d_loss = tf.constant(float("nan"))
             if train_d:
-                labels = (
-                    d_labels(cfg, rows, step_seed(cfg, step, pass_index, LABELS)) if cfg.loss in LABELLED_LOSSES else ()
-                )
+                loss = loss_named(cfg.loss)
+                labels = d_labels(cfg, rows, step_seed(cfg, step, pass_index, LABELS)) if loss.labelled else ()
                 d_loss = discriminator_loss(cfg.loss, real_logits, fake_logits, *labels)
-                if cfg.loss == "wgan-gp":
+                if loss.penalty:
                     seed = step_seed(cfg, step, pass_index, PENALTY)
                     d_loss += cfg.gp_weight * gradient_penalty(m.discriminator, real_seen, fake_seen, rows, seed)
                 d_loss = d_loss / replicas
@@ -177,41 +195,41 @@ class TrainStep:
             m.g_optimizer.apply_gradients(zip(g_tape.gradient(g_loss, g_vars), g_vars, strict=True))
         return tf.stack([d_loss, g_loss])
 
-    def _replica(self, batch_uint8, step, pass_index, train_d: bool, train_g: bool, critic_passes: int = 0):
+    def _replica(self, batch_uint8, step, pass_index, updates: Updates, critic_passes: int = 0):
         ctx = tf.distribute.get_replica_context()
         real = scale_images(batch_uint8, self.models.config.output)
         local = tf.shape(real)[0]
         rows = Rows(ctx.replica_id_in_sync_group * local, local, local * ctx.num_replicas_in_sync)
         for k in range(1, critic_passes + 1):
-            self._pass(real, rows, step, k, k, train_d=True, train_g=False)
+            self._pass(real, rows, step, k, k, Updates.D)
         order = self.models.config.update_order
-        if order == "joint" or not (train_d and train_g):
-            return self._pass(real, rows, step, pass_index, MAIN_PASS, train_d, train_g)
+        if order == "joint" or updates is not Updates.BOTH:
+            return self._pass(real, rows, step, pass_index, MAIN_PASS, updates)
         second = MAIN_PASS if self.models.config.reuse_noise else SECOND_PASS
         if order == "d-then-g":
-            d_loss = self._pass(real, rows, step, pass_index, MAIN_PASS, True, False)[0]
-            g_loss = self._pass(real, rows, step, pass_index, second, False, True)[1]
+            d_loss = self._pass(real, rows, step, pass_index, MAIN_PASS, Updates.D)[0]
+            g_loss = self._pass(real, rows, step, pass_index, second, Updates.G)[1]
         else:
-            g_loss = self._pass(real, rows, step, pass_index, MAIN_PASS, False, True)[1]
-            d_loss = self._pass(real, rows, step, pass_index, second, True, False)[0]
+            g_loss = self._pass(real, rows, step, pass_index, MAIN_PASS, Updates.G)[1]
+            d_loss = self._pass(real, rows, step, pass_index, second, Updates.D)[0]
         return tf.stack([d_loss, g_loss])
 
-    def _run(self, batch_uint8, step, pass_index, train_d: bool, train_g: bool, critic_passes: int = 0):
+    def _run(self, batch_uint8, step, pass_index, updates: Updates, critic_passes: int = 0):
         m = self.models
-        args = (batch_uint8, step, pass_index, train_d, train_g, critic_passes)
+        args = (batch_uint8, step, pass_index, updates, critic_passes)
         losses = m.strategy.reduce(tf.distribute.ReduceOp.SUM, m.strategy.run(self._replica, args=args), axis=None)
-        if train_g and m.ema_generator is not None:
+        if updates.g and m.ema_generator is not None:
             update_ema(m.ema_generator, m.generator, m.config.ema, step)
         return losses
 
     def _step(self, batch_uint8, step):
-        return self._run(batch_uint8, step, MAIN_PASS, True, True, self.models.config.n_critic - 1)
+        return self._run(batch_uint8, step, MAIN_PASS, Updates.BOTH, self.models.config.n_critic - 1)
 
     def _d_step(self, batch_uint8, step, pass_index):
-        return self._run(batch_uint8, step, pass_index, True, False)
+        return self._run(batch_uint8, step, pass_index, Updates.D)
 
     def _g_step(self, batch_uint8, step, pass_index):
-        return self._run(batch_uint8, step, pass_index, False, True)
+        return self._run(batch_uint8, step, pass_index, Updates.G)
 
     def __call__(self, batch_uint8, step) -> tf.Tensor:
         """The step every batch gets: critic passes, then D and G on one forward pass. Global losses."""

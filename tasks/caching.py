@@ -67,11 +67,23 @@ def _module_file(name: str) -> Path | None:
     return Path(origin) if origin and origin.endswith(".py") else None
 
 
+def _registry_modules(package: ast.expr, module: str) -> set[str]:
+    """The modules of a registry's package: `Registry("a.b", ...)`, or `Registry(__name__, ...)` in a.b itself."""
+    name = package.value if isinstance(package, ast.Constant) else module
+    init = _module_file(name) if isinstance(name, str) else None
+    if init is None or init.name != "__init__.py":
+        return set()
+    return {f"{name}.{p.stem}" for p in init.parent.glob("*.py") if p.stem != "__init__"}
+
+
 def _imported(name: str, path: Path) -> set[str]:
-    """Project modules that `path` imports anywhere in it (also inside functions)."""
+    """Project modules that `path` imports anywhere in it (also inside functions); a `Registry("package", ...)`
+    (ganmodels/plugins.py: the metrics, losses and source kinds) reaches every module of its package."""
     found: set[str] = set()
     package = name if path.name == "__init__.py" else name.rpartition(".")[0]
     for node in ast.walk(ast.parse(path.read_text(), str(path))):
+        if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "Registry" and node.args:
+            found.update(_registry_modules(node.args[0], name))
         if isinstance(node, ast.Import):
             found.update(alias.name for alias in node.names)
         elif isinstance(node, ast.ImportFrom):

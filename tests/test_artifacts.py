@@ -2,7 +2,9 @@
 
 from pathlib import Path
 
-from tasks.report.artifacts import TrainingProgress, artifact_key, publish_run_artifacts, summary_markdown
+from tasks.prefect_artifacts import artifact_key
+from tasks.report.artifacts import publish_run_artifacts, summary_markdown
+from tasks.train.progress_artifact import TrainingProgress
 
 
 def test_outside_a_prefect_run_nothing_is_published(tmp_path):
@@ -41,8 +43,9 @@ def test_the_gif_and_newest_grid_are_inline_images_within_the_budget(tmp_path):
     import imageio.v3 as iio
     import numpy as np
 
+    from tasks.pictures import image_grid, write_png
     from tasks.report.artifacts import progress_markdown
-    from tasks.report.render import image_grid, sample_path, write_png
+    from tasks.report.render import sample_path
 
     rng = np.random.default_rng(0)
     for epoch in range(1, 121):  # noise compresses worst

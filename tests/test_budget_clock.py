@@ -1,7 +1,7 @@
 """The time left that the epoch lines print: the budget's end when it comes before the epochs' end."""
 
 from tasks.train.budget import TimeBudget
-from tasks.train.task import sooner
+from tasks.train.loop import sooner
 
 
 class _Loop:

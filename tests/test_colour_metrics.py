@@ -11,7 +11,7 @@ from scipy.ndimage import gaussian_filter
 from ganmodels.metrics.colour import colour_figure, colour_spread
 from ganmodels.metrics.histogram import histogram_distance
 from ganmodels.metrics.swd import swd
-from tasks.report.evaluate import BestSoFar
+from tasks.train.best_so_far import BestSoFar
 
 GREENISH = np.array([-15.0, 10.0, -10.0])
 GREEN_CAST = np.array([-30.0, 25.0, -25.0])

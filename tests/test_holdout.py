@@ -78,8 +78,8 @@ def test_training_never_sees_held_out_images_and_evaluate_reports_both_sets(tmp_
     from ganmodels.config import GanConfig
     from tasks.report.evaluate import evaluate_generator
     from tasks.report.generate import load_generator
+    from tasks.run_folder import RunFolder
     from tasks.train.options import TrainOptions
-    from tasks.train.run_folder import RunFolder
     from tasks.train.task import train_gan
 
     cfg = GanConfig(size=28, channels=1, latent_dim=8, batch_size=64, g_filters=8, d_filters=8)
@@ -111,7 +111,7 @@ def test_training_never_sees_held_out_images_and_evaluate_reports_both_sets(tmp_
 
 
 def test_a_run_folder_keeps_the_split_it_started_with(tmp_path, caplog):
-    from tasks.train.run_folder import RunFolder
+    from tasks.run_folder import RunFolder
     from tasks.train.task import _split
 
     run = RunFolder(tmp_path / "run")

@@ -30,7 +30,7 @@ def test_importing_and_drawing_curves_leave_matplotlib_s_backend_alone(tmp_path)
     try:
         for name in _all_modules():
             importlib.import_module(name)
-        from tasks.report.evaluate import write_curves
+        from tasks.train.curves import write_curves
 
         rows = [{"epoch": e, "d_loss": 1.0 / e, "g_loss": 0.5 * e, "swd": 3.0 - e} for e in (1, 2)]
         path = write_curves(rows, tmp_path / "curves.png")

@@ -8,7 +8,7 @@ import pytest
 
 from flows.flow_parameters import of_run
 from flows.ganflow import ganflow
-from tasks.report.evaluate import BestSoFar
+from tasks.train.best_so_far import BestSoFar
 
 
 def test_best_checkpoint_selection_on_a_made_up_sequence():

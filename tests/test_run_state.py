@@ -20,8 +20,8 @@ from tasks.acquire.task import AcquiredImages, Source, list_images
 from tasks.errors import UserError
 from tasks.hashing import file_sha256
 from tasks.preprocess.task import preprocess_images
+from tasks.run_folder import RunFolder, RunFolderBusy
 from tasks.train.options import TrainOptions
-from tasks.train.run_folder import RunFolder, RunFolderBusy
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -38,7 +38,7 @@ def _env(**extra: str) -> dict:
 
 HOLD = """
 import sys, time
-from tasks.train.run_folder import RunFolder
+from tasks.run_folder import RunFolder
 with RunFolder(sys.argv[1]).locked():
     print("locked", flush=True)
     time.sleep(600)

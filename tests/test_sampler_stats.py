@@ -76,8 +76,8 @@ def test_five_epochs_on_the_sample_draw_images_with_structure(tmp_path: Path):
     from tasks.acquire.task import acquire_images
     from tasks.preprocess.task import preprocess_images
     from tasks.report.generate import generator_from_checkpoint, load_generator
+    from tasks.run_folder import RunFolder
     from tasks.train.callbacks import GRID_SAMPLES
-    from tasks.train.run_folder import RunFolder
     from tasks.train.task import train_gan
 
     params = RunParams(epochs=5, data_dir=tmp_path / "data", run_dir=tmp_path / "run")

@@ -135,7 +135,7 @@ def test_sigmoid_output_scales_data_to_0_1_and_back(tmp_path):
     models.generator.save(tmp_path / "g.keras")
     loaded = keras.models.load_model(tmp_path / "g.keras", compile=False)
     assert output_of(loaded) == "sigmoid" and output_of(build_generator(GanConfig(g_filters=4))) == "tanh"
-    from tasks.report.generate import images_from
+    from ganmodels.images import images_from
 
     np.testing.assert_array_equal(images_from(loaded, z), to_uint8(raw, "sigmoid"))
 

@@ -12,6 +12,9 @@ sets; a colour collapse (every image one colour) costs about the real colours' s
 import numpy as np
 from scipy.stats import wasserstein_distance
 
+from ganmodels.metrics.histogram import histogram_distance
+from ganmodels.metrics.registry import Metric, SweepColumn, num, register
+
 
 def mean_colours(images: np.ndarray, batch: int = 4096) -> np.ndarray:
     """(N, C) per-image mean of each channel in 0..255, read batch by batch (a memory map stays one)."""
@@ -42,3 +45,76 @@ def colour_spread(images: np.ndarray) -> float:
 def colour_figure(real: np.ndarray, fake: np.ndarray) -> float:
     """The colour figure between two uint8 sets (N, H, W, C): lower is better, 0 for identical sets."""
     return colour_distance(mean_colours(real), mean_colours(fake))
+
+
+def colour_scores(real: np.ndarray, fake: np.ndarray) -> dict[str, float]:
+    """The colour figure, the colour-histogram distance, and both sets' colour spread (0..255)."""
+    real_means, fake_means = mean_colours(real), mean_colours(fake)
+    return {
+        "figure": colour_distance(real_means, fake_means),
+        "histogram": histogram_distance(real, fake),
+        "spread_real": spread(real_means),
+        "spread_fake": spread(fake_means),
+    }
+
+
+def _epoch(real: np.ndarray, fake: np.ndarray, train: np.ndarray | None) -> dict[str, float]:
+    """With `train` (training images, when `real` are held-out ones) the colour figure against those too."""
+    colour = colour_scores(real, fake)
+    scores = {
+        "colour": round(colour["figure"], 4),
+        "hist": round(colour["histogram"], 5),
+        "spread_real": round(colour["spread_real"], 3),
+        "spread_fake": round(colour["spread_fake"], 3),
+    }
+    if train is not None:
+        scores["colour_train"] = round(colour_distance(mean_colours(train), mean_colours(fake)), 4)
+    return scores
+
+
+def _brief(e: dict) -> str:
+    return (
+        f"colour {e['figure']:.2f} (spread generated {e['spread_fake']:.1f}, real {e['spread_real']:.1f}), "
+        f"histogram {e['histogram']:.3f}"
+    )
+
+
+def _sweep(e: dict | None, train: dict | None) -> dict:
+    e = e or {}
+    return {
+        "colour": e.get("figure"),
+        "hist": e.get("histogram"),
+        "spread_real": e.get("spread_real"),
+        "spread_fake": e.get("spread_fake"),
+        "colour_train": (train or {}).get("figure"),
+    }
+
+
+def _with_train(c: dict) -> str:
+    return num(c.get("colour")) + (f" ({num(c['colour_train'])})" if c.get("colour_train") is not None else "")
+
+
+register(
+    Metric(
+        "colour",
+        order=20,
+        lower_is_better=True,
+        columns=("colour", "colour_train", "hist", "spread_real", "spread_fake"),
+        scalars=("colour", "hist", "spread_fake"),
+        epoch=_epoch,
+        per_set=colour_scores,
+        brief=_brief,
+        sweep=_sweep,
+        sweep_columns=(
+            SweepColumn("colour (train)", "---:", _with_train),
+            SweepColumn("histogram", "---:", lambda c: num(c.get("hist"), 3)),
+            SweepColumn(
+                "colour spread",
+                "---",
+                lambda c: f"{num(c['spread_fake'], 1)} ({num(c.get('spread_real'), 1)})"
+                if c.get("spread_fake")
+                else "-",
+            ),
+        ),
+    )
+)

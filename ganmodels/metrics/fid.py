@@ -9,6 +9,8 @@ from pathlib import Path
 import numpy as np
 from scipy import linalg
 
+from ganmodels.metrics.registry import Metric, Sets, register
+
 WEIGHTS_FILE = "inception_v3_weights_tf_dim_ordering_tf_kernels_notop.h5"
 
 
@@ -81,3 +83,20 @@ def fid_kid(real: np.ndarray, fake: np.ndarray, weights: Path) -> dict:
     f_real, f_fake = inception_features(real, weights), inception_features(fake, weights)
     fid = frechet_distance(f_real.mean(0), np.cov(f_real, rowvar=False), f_fake.mean(0), np.cov(f_fake, rowvar=False))
     return {"fid": fid, "kid": kernel_inception_distance(f_real, f_fake)}
+
+
+def _once(sets: Sets) -> dict:
+    weights = find_weights(sets.inception_weights)
+    return {"skipped": how_to_enable()} if weights is None else fid_kid(sets.real, sets.fake, weights)
+
+
+register(
+    Metric(
+        "fid",
+        order=60,
+        lower_is_better=True,
+        once=_once,
+        option="--inception-weights",
+        lines=lambda e: [f"FID {e['fid']:.2f}, KID {e['kid']:.4f}" if "fid" in e else e["skipped"]],
+    )
+)

@@ -7,6 +7,8 @@ training set in batches. The yardstick is the typical distance from a real image
 
 import numpy as np
 
+from ganmodels.metrics.registry import Metric, SweepColumn, register
+
 
 def _flat(images: np.ndarray) -> np.ndarray:
     return images.reshape(len(images), -1).astype(np.float32) / 255.0
@@ -52,3 +54,28 @@ def memorization(fake: np.ndarray, train: np.ndarray, real_probe: int = 512, see
         "copy_fraction": float(np.mean(d < yardstick)),
         "closest": [(int(i), int(idx[i]), float(d[i])) for i in order],
     }
+
+
+def _lines(e: dict) -> list[str]:
+    return [
+        f"Memorization: {e['copy_fraction']:.1%} of generated images are closer to a training image "
+        f"than real images are to each other (median {e['real_nn_median']:.2f})"
+    ]
+
+
+register(
+    Metric(
+        "memorization",
+        order=50,
+        lower_is_better=True,
+        once=lambda sets: memorization(sets.fake, sets.train),  # its "closest" pairs: the evaluate step's picture
+        lines=_lines,
+        sweep=lambda e, train: {"memorized": (e or {}).get("copy_fraction")},
+        sweep_columns=(
+            SweepColumn(
+                "memorized", "---:", lambda c: f"{c['memorized']:.1%}" if c.get("memorized") is not None else "-"
+            ),
+        ),
+        table_fields=("memorized",),
+    )
+)

@@ -6,13 +6,15 @@ generator repeats itself. Three scales with a 5x5 window fit images as small as 
 
 import numpy as np
 
-from ganmodels.tf import tf
+from ganmodels.metrics.registry import Metric, SweepColumn, num, register
 
 POWER_FACTORS = (0.0448, 0.2856, 0.3001)  # the first three of Wang et al.'s five, renormalised by TF
 
 
 def pairwise_ms_ssim(images: np.ndarray, pairs: int = 256, seed: int = 0) -> float:
     """Mean MS-SSIM over `pairs` random pairs of distinct images (uint8, NHWC)."""
+    from ganmodels.tf import tf  # here: listing the metrics (metrics.csv's columns) needs no TensorFlow
+
     rng = np.random.default_rng(seed)
     n = len(images)
     if n < 2:
@@ -29,3 +31,26 @@ def diversity(real: np.ndarray, fake: np.ndarray, pairs: int = 256, seed: int = 
     """MS-SSIM of generated pairs and of real pairs; `gap` > 0 means generated images are more alike."""
     fake_score, real_score = pairwise_ms_ssim(fake, pairs, seed), pairwise_ms_ssim(real, pairs, seed)
     return {"ms_ssim_fake": fake_score, "ms_ssim_real": real_score, "gap": fake_score - real_score}
+
+
+def _lines(e: dict | None) -> list[str]:
+    if not e:
+        return []
+    return [f"MS-SSIM: generated pairs {e['ms_ssim_fake']:.3f}, real pairs {e['ms_ssim_real']:.3f}"]
+
+
+def _cell(c: dict) -> str:
+    return f"{num(c.get('ms_ssim_fake'), 3)} ({num(c.get('ms_ssim_real'), 3)})" if c.get("ms_ssim_fake") else "-"
+
+
+register(
+    Metric(
+        "ms_ssim",
+        order=40,
+        lower_is_better=True,  # generated pairs less alike than real ones is better; compare with ms_ssim_real
+        once=lambda sets: diversity(sets.real, sets.fake) if len(sets.real) > 1 else None,
+        lines=_lines,
+        sweep=lambda e, train: {key: (e or {}).get(key) for key in ("ms_ssim_fake", "ms_ssim_real")},
+        sweep_columns=(SweepColumn("MS-SSIM fake (real)", "---", _cell),),
+    )
+)

@@ -10,6 +10,8 @@ import numpy as np
 from scipy.cluster.vq import kmeans2, vq
 from scipy.stats import norm
 
+from ganmodels.metrics.registry import Metric, SweepColumn, num, register
+
 
 def _flat(images: np.ndarray) -> np.ndarray:
     return images.reshape(len(images), -1).astype(np.float64) / 255.0
@@ -46,3 +48,41 @@ def ndb_js(real: np.ndarray, fake: np.ndarray, bins: int = 20, alpha: float = 0.
         "js": js_divergence(p_real + 1e-12, p_fake + 1e-12),
         "bins": bins,
     }
+
+
+def _bins(real: np.ndarray, most: int) -> int:
+    return min(most, max(2, len(real) // 10))
+
+
+def _epoch(real: np.ndarray, fake: np.ndarray, train: np.ndarray | None) -> dict[str, float]:
+    found = ndb_js(real, fake, bins=_bins(real, 20))
+    return {"ndb": found["ndb"], "js": round(found["js"], 5)}
+
+
+def _sweep(e: dict | None, train: dict | None) -> dict:
+    e = e or {}
+    return {"ndb": e.get("ndb"), "ndb_bins": e.get("bins"), "js": e.get("js")}
+
+
+register(
+    Metric(
+        "ndb",
+        order=30,
+        lower_is_better=True,
+        columns=("ndb", "js"),
+        scalars=("ndb", "js"),
+        epoch=_epoch,
+        per_set=lambda real, fake: ndb_js(real, fake, bins=_bins(real, 50)),
+        lines=lambda e: [f"NDB: {e['ndb']}/{e['bins']} bins differ, JS {e['js']:.4f}"],
+        brief=lambda e: f"NDB {e['ndb']}/{e['bins']}, JS {e['js']:.4f}",
+        sweep=_sweep,
+        sweep_columns=(
+            SweepColumn(
+                "NDB / JS",
+                "---",
+                lambda c: f"{c['ndb']}/{c['ndb_bins']} / {num(c['js'], 4)}" if c.get("ndb") is not None else "-",
+            ),
+        ),
+        table_fields=("ndb", "js"),
+    )
+)

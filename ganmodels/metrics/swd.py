@@ -9,6 +9,8 @@ against itself gives about 0.
 import numpy as np
 from scipy.ndimage import convolve
 
+from ganmodels.metrics.registry import Metric, SweepColumn, num, register
+
 _BINOMIAL = np.outer([1, 4, 6, 4, 1], [1, 4, 6, 4, 1]).astype(np.float32) / 256.0
 PATCH = 7
 PATCHES_PER_IMAGE = 128
@@ -85,3 +87,27 @@ def swd(real: np.ndarray, fake: np.ndarray, seed: int = 0, per_image: int = PATC
         b = _normalise(patch_descriptors(level_fake, per_image, np.random.default_rng(seed)))
         per_level.append(sliced_wasserstein(a, b, np.random.default_rng(seed + 1)) * 1e3)
     return {"levels": per_level, "mean": float(np.mean(per_level))}
+
+
+register(
+    Metric(
+        "swd",
+        order=10,
+        lower_is_better=True,
+        columns=("swd",),
+        scalars=("swd",),
+        epoch=lambda real, fake, train: {"swd": round(swd(real, fake)["mean"], 4)},
+        per_set=swd,
+        lines=lambda e: [f"SWD x1e3: {e['mean']:.2f} (levels {', '.join(f'{v:.2f}' for v in e['levels'])})"],
+        brief=lambda e: f"SWD x1e3 {e['mean']:.2f}",
+        sweep=lambda e, train: {"swd": (e or {}).get("mean"), "swd_train": (train or {}).get("mean")},
+        sweep_columns=(
+            SweepColumn(
+                "SWD (train)",
+                "---:",
+                lambda c: num(c.get("swd")) + (f" ({num(c['swd_train'])})" if c.get("swd_train") is not None else ""),
+            ),
+        ),
+        table_fields=("swd",),
+    )
+)

@@ -1,4 +1,4 @@
-"""Prefect artifacts of a run: training progress, per-epoch metrics, the summary, and the GIF itself.
+"""Prefect artifacts of a finished run: per-epoch metrics, the summary, and the GIF itself.
 
 Each is keyed by the run folder's name, so the Prefect UI shows one history per run folder (a nightly
 deployment that continues the same folder adds a version each night). Outside a Prefect run, as when a
@@ -10,98 +10,17 @@ http(s) URL, so the GIF and the newest sample grid are shown inline: a markdown 
 data: URIs (the UI's markdown renderer shows them), a downscaled preview kept under `MAX_PREVIEW_BYTES`.
 """
 
-import base64
-import re
-import time
 from pathlib import Path
 from typing import Any
-from uuid import UUID
 
+from tasks.prefect_artifacts import PREVIEW_SIDE, artifact_key, data_uri, in_prefect_run, publish
 from tasks.preprocess.manifest import read_manifest
-from tasks.progress import run_logger
-from tasks.train.run_folder import RunFolder
+from tasks.run_folder import RunFolder
 
 MAX_TABLE_ROWS = 1000  # the newest epochs; metrics.csv holds them all
 MAX_SKIPPED_LISTED = 20
 MAX_PREVIEW_BYTES = 750_000  # the GIF preview and the grid together, before base64 (which adds a third)
 PREVIEW_FRAMES = 40  # epochs in the GIF preview, spread from the first to the last
-PREVIEW_SIDE = 320  # pixels, at most, of a preview frame or grid (a 6x6 grid of 32 px faces is 206)
-
-
-def in_prefect_run() -> bool:
-    from prefect.context import FlowRunContext, TaskRunContext
-
-    return FlowRunContext.get() is not None or TaskRunContext.get() is not None
-
-
-def artifact_key(run_dir: Path, kind: str) -> str:
-    """Prefect keys allow lowercase letters, digits and dashes only."""
-    slug = re.sub(r"[^a-z0-9-]+", "-", Path(run_dir).name.lower()).strip("-") or "run"
-    return f"ganflow-{slug[:80]}-{kind}"
-
-
-def _publish(what: str, create, **kwargs) -> UUID | None:
-    if not in_prefect_run():
-        return None
-    try:
-        return create(**kwargs)
-    except Exception as exc:  # the API is down or refused it: the run's files are still complete
-        run_logger().warning("could not publish the %s artifact: %s", what, exc)
-        return None
-
-
-class TrainingProgress:
-    """A progress artifact: percent of the steps to the target epoch, and the epoch; updated every few seconds.
-
-    While training, the newest sample grid too (`newest_grid`), as a markdown artifact with the grid inline:
-    after the first epoch, then at most every `grid_every_seconds`, so a long run adds a few versions only.
-    """
-
-    def __init__(self, run_dir: Path, total_steps: int, every_seconds: float = 5.0, grid_every_seconds: float = 60.0):
-        self.total, self.every, self.last = max(total_steps, 1), every_seconds, 0.0
-        self.key = artifact_key(run_dir, "training")
-        self.id: UUID | None = None
-        self.grid_key, self.grid_every, self.grid_last = artifact_key(run_dir, "samples"), grid_every_seconds, None
-
-    def newest_grid(self, grid: Any, epoch: int, epochs: int) -> None:
-        """Show this epoch's sample grid (RGB or gray uint8) on the flow run's page, if it is time to."""
-        now = time.monotonic()
-        if not in_prefect_run() or (self.grid_last is not None and now - self.grid_last < self.grid_every):
-            return
-        self.grid_last = now
-        from prefect.artifacts import create_markdown_artifact
-
-        from tasks.report.render import encode_png, fit_within, labelled_frame
-
-        def publish() -> UUID:  # inside _publish: a grid that fails to encode is logged, never fails training
-            png = encode_png(fit_within(labelled_frame(grid, f"epoch {epoch}"), PREVIEW_SIDE))
-            return create_markdown_artifact(
-                markdown=f"# Samples at epoch {epoch} of {epochs}\n\n![samples]({data_uri('image/png', png)})\n",
-                key=self.grid_key,
-                description=f"The newest sample grid while training (epoch {epoch}/{epochs})",
-            )
-
-        _publish("sample grid", publish)
-
-    def update(self, step: int, epoch: int, epochs: int, force: bool = False) -> None:
-        now = time.monotonic()
-        if not force and now - self.last < self.every:
-            return
-        self.last = now
-        percent = round(min(100.0, 100.0 * step / self.total), 1)
-        description = f"epoch {epoch}/{epochs}, step {step}/{self.total}"
-        if self.id is None:
-            from prefect.artifacts import create_progress_artifact
-
-            self.id = _publish(
-                "progress", create_progress_artifact, progress=percent, key=self.key, description=description
-            )
-        else:
-            from prefect.artifacts import update_progress_artifact
-
-            _publish(
-                "progress", update_progress_artifact, artifact_id=self.id, progress=percent, description=description
-            )
 
 
 def publish_run_artifacts(summary_path: Path) -> None:
@@ -114,23 +33,23 @@ def publish_run_artifacts(summary_path: Path) -> None:
     summary, run_dir = run.read_summary(), run.root
     rows = metrics_rows(run)
     newest = f", the newest {MAX_TABLE_ROWS}" if len(rows) > MAX_TABLE_ROWS else ""
-    _publish(
+    publish(
         "metrics table",
         create_table_artifact,
         table=rows[-MAX_TABLE_ROWS:] or [{"epoch": "none yet"}],
         key=artifact_key(run_dir, "metrics"),
         description=f"Per-epoch losses of {run_dir}{newest}",
     )
-    _publish(
+    publish(
         "summary",
         create_markdown_artifact,
         markdown=summary_markdown(summary, rows[-1] if rows else None, _skipped(summary)),
         key=artifact_key(run_dir, "summary"),
         description=f"What the run in {run_dir} did",
     )
-    _publish(
+    publish(
         "GIF",
-        lambda: create_markdown_artifact(  # inside _publish: an image that fails to read is logged, not fatal
+        lambda: create_markdown_artifact(  # inside publish: an image that fails to read is logged, not fatal
             markdown=progress_markdown(Path(summary["outputs"]["samples"]), Path(summary["outputs"]["gif"])),
             key=artifact_key(run_dir, "gif"),
             description="The progress GIF (a preview) and the newest sample grid",
@@ -138,13 +57,10 @@ def publish_run_artifacts(summary_path: Path) -> None:
     )
 
 
-def data_uri(mime: str, data: bytes) -> str:
-    return f"data:{mime};base64,{base64.b64encode(data).decode('ascii')}"
-
-
 def progress_markdown(samples_dir: Path, gif: Path, budget: int = MAX_PREVIEW_BYTES) -> str:
     """The GIF (fewer frames until it fits the budget) and the newest grid, inline, with where the files are."""
-    from tasks.report.render import encode_png, fit_within, labelled_frame, preview_gif, read_rgb, sample_frames
+    from tasks.pictures import encode_png, fit_within, labelled_frame, read_rgb
+    from tasks.report.render import preview_gif, sample_frames
 
     frames = sample_frames(samples_dir)
     if not frames:

@@ -4,10 +4,11 @@ Real images come from the held-out part of the data when the run holds one out (
 else from the training part. During training, every `--eval-every` epochs, the SWD, NDB/JS and colour
 figures of a small fixed real subset against images from fixed latents go to the metrics, curves and
 TensorBoard, and `BestSoFar` (SWD and colour together) decides the `best` checkpoint
-(tasks/train/callbacks.py calls `epoch_scores`). At the end (and with `ganflow evaluate`), the full set:
-SWD per level, NDB/JS and the colour figures against the held-out images and, beside them, the same
-against training images; MS-SSIM diversity; the memorization check (always against the training part)
-with its nearest-neighbour picture; and FID/KID when InceptionV3 weights are on disk.
+(tasks/train/callbacks.py calls `epoch_scores` in tasks/quality.py, which this step shares). At the end
+(and with `ganflow evaluate`), the full set: SWD per level, NDB/JS and the colour figures against the
+held-out images and, beside them, the same against training images; MS-SSIM diversity; the memorization
+check (always against the training part) with its nearest-neighbour picture; and FID/KID when
+InceptionV3 weights are on disk.
 """
 
 from dataclasses import dataclass
@@ -16,27 +17,17 @@ from pathlib import Path
 import numpy as np
 from prefect import task
 
-from ganmodels.latents import sample_latents
-from ganmodels.metrics.colour import colour_distance, mean_colours, spread
-from ganmodels.metrics.fid import fid_kid, find_weights, how_to_enable
-from ganmodels.metrics.histogram import histogram_distance
-from ganmodels.metrics.memorization import memorization
-from ganmodels.metrics.ms_ssim import diversity
-from ganmodels.metrics.ndb import ndb_js
-from ganmodels.metrics.swd import swd
-from tasks.atomic import atomic_path, write_json
+from ganmodels.metrics.registry import Metric, Sets, metrics
+from tasks.atomic import write_json
 from tasks.caching import step_options
 from tasks.errors import UserError
 from tasks.hashing import FileStamp, stamps
+from tasks.pictures import write_png
 from tasks.preprocess.split import Split
 from tasks.progress import run_logger
-from tasks.report.generate import images_from, latent_distribution, latent_shape, load_generator
-from tasks.report.render import write_png
-from tasks.train.run_folder import RunFolder
-
-FULL_SUBSET = 2048
-TRAINING_SUBSET = 256
-EVAL_SEED = 1234  # latents and real subsets for evaluation; apart from the training streams
+from tasks.quality import FULL_SUBSET, generated, real_subset, set_figures
+from tasks.report.generate import latent_distribution, load_generator
+from tasks.run_folder import RunFolder
 
 
 @dataclass(frozen=True)
@@ -48,61 +39,6 @@ class Evaluation:
     swd: float
     colour: float | None = None  # the colour figure (ganmodels/metrics/colour.py), against the same images
     stamps: tuple[FileStamp, ...] = ()  # the report and picture as written: a cached result needs them intact
-
-
-def real_subset(images: np.ndarray, count: int, seed: int = EVAL_SEED) -> np.ndarray:
-    """A fixed random subset of real images (all of them when there are fewer)."""
-    count = min(count, len(images))
-    pick = np.sort(np.random.default_rng(seed).choice(len(images), count, replace=False))
-    return np.asarray(images[pick])
-
-
-def generated(generator, count: int, dist: str = "normal", seed: int = EVAL_SEED) -> np.ndarray:
-    """`count` uint8 images from fixed latents of the generator's input shape and distribution."""
-    return images_from(generator, sample_latents(count, latent_shape(generator), seed, dist=dist))
-
-
-def colour_scores(real: np.ndarray, fake: np.ndarray) -> dict[str, float]:
-    """The colour figure, the colour-histogram distance, and both sets' colour spread (0..255)."""
-    real_means, fake_means = mean_colours(real), mean_colours(fake)
-    return {
-        "figure": colour_distance(real_means, fake_means),
-        "histogram": histogram_distance(real, fake),
-        "spread_real": spread(real_means),
-        "spread_fake": spread(fake_means),
-    }
-
-
-def epoch_scores(
-    real: np.ndarray, generator, dist: str = "normal", train: np.ndarray | None = None
-) -> dict[str, float]:
-    """The cheap per-epoch figures: SWD (mean over levels), NDB/JS and the colour figures against `real`;
-    with `train` (training images, when `real` are held-out ones) the colour figure against those too."""
-    fake = generated(generator, len(real), dist)
-    bins = ndb_js(real, fake, bins=min(20, max(2, len(real) // 10)))
-    colour = colour_scores(real, fake)
-    scores = {
-        "swd": round(swd(real, fake)["mean"], 4),
-        "ndb": bins["ndb"],
-        "js": round(bins["js"], 5),
-        "colour": round(colour["figure"], 4),
-        "hist": round(colour["histogram"], 5),
-        "spread_real": round(colour["spread_real"], 3),
-        "spread_fake": round(colour["spread_fake"], 3),
-    }
-    if train is not None:
-        scores["colour_train"] = round(colour_distance(mean_colours(train), mean_colours(fake)), 4)
-    return scores
-
-
-def set_figures(real: np.ndarray, fake: np.ndarray) -> dict:
-    """SWD per level, NDB/JS and the colour figures of one real set against the generated images."""
-    return {
-        "images": len(real),
-        "swd": swd(real, fake),
-        "ndb": ndb_js(real, fake, bins=min(50, max(2, len(real) // 10))),
-        "colour": colour_scores(real, fake),
-    }
 
 
 def full_evaluation(
@@ -122,25 +58,27 @@ def full_evaluation(
     main = held_out if held_out is not None else images
     real = real_subset(main, count)
     fake = generated(generator, len(real), dist)
-    copies = memorization(fake, images)
-    report = {
-        "scored_against": "held-out" if held_out is not None else "training",
-        **set_figures(real, fake),
-        "ms_ssim": diversity(real, fake) if len(real) > 1 else None,
-        "memorization": {k: v for k, v in copies.items() if k != "closest"},
-    }
+    sets = Sets(real, fake, images, inception_weights)
+    report = {"scored_against": "held-out" if held_out is not None else "training", **set_figures(real, fake)}
+    for metric in metrics():
+        if metric.once is not None:
+            report[metric.name] = _once(metric, sets)
     if held_out is not None:
         report["train"] = set_figures(real_subset(images, len(fake)), fake)
+    return report, fake, report["memorization"].pop("closest")
+
+
+def _once(metric: Metric, sets: Sets):
+    """One metric's figure; a missing file it reads is the option's one-line error, a skip is logged."""
     try:
-        weights = find_weights(inception_weights)
+        entry = metric.once(sets)
     except FileNotFoundError as exc:
-        raise UserError(f"--inception-weights: {exc}") from None
-    if weights is None:
-        report["fid"] = {"skipped": how_to_enable()}
-        run_logger().info(how_to_enable())
-    else:
-        report["fid"] = fid_kid(real, fake, weights)
-    return report, fake, copies["closest"]
+        if metric.option is None:
+            raise
+        raise UserError(f"{metric.option}: {exc}") from None
+    if isinstance(entry, dict) and "skipped" in entry:
+        run_logger().info(entry["skipped"])
+    return entry
 
 
 def side_by_side(report: dict) -> list[str]:
@@ -148,16 +86,20 @@ def side_by_side(report: dict) -> list[str]:
     sets = [(report.get("scored_against", "training"), report)]
     if report.get("train"):
         sets.append(("training", report["train"]))
-    lines = []
-    for label, figures in sets:
-        colour, bins = figures["colour"], figures["ndb"]
-        lines.append(
-            f"against {figures['images']} {label} images: SWD x1e3 {figures['swd']['mean']:.2f}, "
-            f"colour {colour['figure']:.2f} (spread generated {colour['spread_fake']:.1f}, real "
-            f"{colour['spread_real']:.1f}), histogram {colour['histogram']:.3f}, "
-            f"NDB {bins['ndb']}/{bins['bins']}, JS {bins['js']:.4f}"
-        )
-    return lines
+    briefs = [m for m in metrics() if m.per_set is not None and m.brief is not None]
+    return [
+        f"against {figures['images']} {label} images: " + ", ".join(m.brief(figures[m.name]) for m in briefs)
+        for label, figures in sets
+    ]
+
+
+def report_lines(report: dict) -> list[str]:
+    """What `ganflow evaluate` prints: each per-set metric's lines, the sets side by side, then the rest."""
+    def lines(per_set: bool) -> list[str]:
+        chosen = [m for m in metrics() if (m.per_set is not None) == per_set and m.name in report]
+        return [line for m in chosen for line in m.lines(report[m.name])]
+
+    return lines(True) + side_by_side(report) + lines(False)
 
 
 def nearest_picture(fake: np.ndarray, train: np.ndarray, closest: list, path: Path) -> Path:
@@ -165,39 +107,6 @@ def nearest_picture(fake: np.ndarray, train: np.ndarray, closest: list, path: Pa
     pairs = [np.concatenate([fake[f], np.asarray(train[t])], axis=0) for f, t, _ in closest]
     strip = np.concatenate([np.pad(p, ((2, 2), (2, 2), (0, 0))) for p in pairs], axis=1)
     return write_png(path, np.kron(strip, np.ones((2, 2, 1), np.uint8)))
-
-
-def write_curves(rows: list[dict], path: Path) -> Path:
-    """Losses and quality per epoch as a PNG.
-
-    Drawn through matplotlib's object API on its Agg canvas: no display needed, and no global backend
-    change (`matplotlib.use`) that would switch a notebook user's plots.
-    """
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
-
-    epochs = [int(r["epoch"]) for r in rows]
-    fig = Figure(figsize=(7, 5))
-    FigureCanvasAgg(fig)
-    ax_loss, ax_q = fig.subplots(2, 1, sharex=True)
-    for key in ("d_loss", "g_loss"):
-        ax_loss.plot(epochs, [float(r[key]) for r in rows], label=key)
-    ax_loss.set_ylabel("loss")
-    ax_loss.legend(loc="upper right")
-    scored = [r for r in rows if r.get("swd") not in (None, "")]
-    if scored:
-        ax_q.plot([int(r["epoch"]) for r in scored], [float(r["swd"]) for r in scored], color="tab:green")
-    ax_q.set_ylabel("SWD x1e3 (lower is better)")
-    coloured = [r for r in scored if r.get("colour") not in (None, "")]
-    if coloured:  # the colour figure, on its own scale (0..255 units)
-        ax_c = ax_q.twinx()
-        ax_c.plot([int(r["epoch"]) for r in coloured], [float(r["colour"]) for r in coloured], color="tab:purple")
-        ax_c.set_ylabel("colour figure (0..255)", color="tab:purple")
-    ax_q.set_xlabel("epoch")
-    fig.tight_layout()
-    with atomic_path(Path(path)) as tmp:
-        fig.savefig(tmp, format="png", dpi=100)
-    return Path(path)
 
 
 def evaluate_generator(
@@ -250,45 +159,3 @@ def evaluate(
     return evaluate_generator(load_generator(model=trained.generator), npy, run_dir, count, inception_weights)
 
 
-@dataclass
-class BestSoFar:
-    """The best-checkpoint rule, the one place it is decided: the lowest score wins, strictly.
-
-    score = SWD / SWD_ref + colour / colour_ref, where the references are the first evaluation's figures
-    (floored at REF_FLOOR, so a lucky first figure near 0 cannot make one term dominate). SWD normalises
-    colours away, so an epoch whose colours collapsed can have the lowest SWD; its colour figure then
-    grows and it loses to a colourful epoch of similar SWD. A record from before the colour figure (only
-    epoch and SWD) keeps its epoch: the references become its SWD and the first colour figure offered,
-    and its own colour counts as that reference (score 2).
-    """
-
-    epoch: int | None = None
-    swd: float | None = None
-    colour: float | None = None
-    score: float | None = None
-    swd_ref: float | None = None
-    colour_ref: float | None = None
-
-    REF_FLOOR = 1e-3
-
-    def score_of(self, swd: float, colour: float) -> float:
-        swd_ref, colour_ref = max(self.swd_ref, self.REF_FLOOR), max(self.colour_ref, self.REF_FLOOR)
-        return swd / swd_ref + colour / colour_ref
-
-    def offer(self, epoch: int, swd: float, colour: float) -> bool:
-        """Take this evaluation if it scores better than the best so far; True when it does."""
-        if self.swd_ref is None:
-            self.swd_ref = self.swd if self.swd is not None else swd
-        if self.colour_ref is None:
-            self.colour_ref = colour
-        if self.epoch is not None and self.score is None:  # a record from before the colour figure
-            self.score = self.score_of(self.swd, self.colour_ref)
-        score = self.score_of(swd, colour)
-        if self.score is None or score < self.score:
-            self.epoch, self.swd, self.colour, self.score = epoch, swd, colour, score
-            return True
-        return False
-
-    def record(self) -> dict[str, float | int | None]:
-        """What checkpoints/best/best.json keeps, so a resumed run goes on with the same rule and references."""
-        return {k: getattr(self, k) for k in ("epoch", "swd", "colour", "score", "swd_ref", "colour_ref")}

@@ -8,13 +8,14 @@ from pathlib import Path
 
 import numpy as np
 
+from ganmodels.images import images_from, latent_shape
 from ganmodels.latents import latent_walk, sample_latents
 from ganmodels.tf import keras
-from ganmodels.train_step import output_of, to_uint8
 from tasks.errors import UserError
-from tasks.report.render import image_grid, write_gif, write_png
+from tasks.pictures import image_grid, write_png
+from tasks.report.render import write_gif
+from tasks.run_folder import RunFolder
 from tasks.train.checkpoints import generator_from_checkpoint
-from tasks.train.run_folder import RunFolder
 
 FRAMES_PER_LEG = 12
 
@@ -59,19 +60,6 @@ def load_model_file(path: Path, option: str):
     except (ValueError, TypeError, KeyError, OSError) as exc:
         reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:300]
         raise UserError(f"{option} {path}: Keras refused to load it safely ({reason})") from None
-
-
-def images_from(generator, z: np.ndarray, batch: int = 256) -> np.ndarray:
-    """uint8 images for the latent vectors `z`, in batches that keep memory small, from G's own range."""
-    output = output_of(generator)
-    return np.concatenate(
-        [to_uint8(generator(z[i : i + batch], training=False), output) for i in range(0, len(z), batch)]
-    )
-
-
-def latent_shape(generator) -> tuple[int, ...]:
-    """The shape of one latent input: (latent_dim,), or an image's shape for image-shaped noise."""
-    return tuple(generator.input_shape[1:])
 
 
 def generate_images(

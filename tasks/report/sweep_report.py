@@ -18,9 +18,12 @@ from typing import Any
 import cv2
 import numpy as np
 
+from ganmodels.metrics.registry import metrics
+from ganmodels.metrics.registry import num as _num
 from tasks.atomic import read_json, write_bytes, write_json
-from tasks.report.render import sample_frames, write_png
-from tasks.train.run_folder import RunFolder
+from tasks.pictures import write_png
+from tasks.report.render import sample_frames
+from tasks.run_folder import RunFolder
 
 TILE_SIDE = 224  # px: grids are enlarged (nearest neighbour) to this height so labels fit and faces show
 TILES_PER_ROW = 4
@@ -71,8 +74,7 @@ def child_record(name: str, point: dict, run_dir: Path, params: dict, outcome: C
         return record
     training, quality = summary.get("training", {}), summary.get("quality", {})
     evaluation = read_json(Path(quality["report"])) if quality.get("report") else {}
-    ndb, ms_ssim = evaluation.get("ndb") or {}, evaluation.get("ms_ssim") or {}
-    colour, train = evaluation.get("colour") or {}, evaluation.get("train") or {}
+    train = evaluation.get("train") or {}
     frames = sample_frames(RunFolder(run_dir).samples)
     record.update(
         {
@@ -81,23 +83,14 @@ def child_record(name: str, point: dict, run_dir: Path, params: dict, outcome: C
             "steps": training.get("total_steps"),
             "steps_last_run": training.get("steps_this_run"),
             "wall_seconds": round(sum(s.get("seconds", 0.0) for s in summary.get("steps", {}).values()), 1),
-            "swd": (evaluation.get("swd") or {}).get("mean", quality.get("swd")),
-            "ndb": ndb.get("ndb"),
-            "ndb_bins": ndb.get("bins"),
-            "js": ndb.get("js"),
-            "ms_ssim_fake": ms_ssim.get("ms_ssim_fake"),
-            "ms_ssim_real": ms_ssim.get("ms_ssim_real"),
-            "memorized": (evaluation.get("memorization") or {}).get("copy_fraction"),
             "scored_against": evaluation.get("scored_against", "training"),
-            "colour": colour.get("figure"),
-            "hist": colour.get("histogram"),
-            "spread_real": colour.get("spread_real"),
-            "spread_fake": colour.get("spread_fake"),
-            "swd_train": (train.get("swd") or {}).get("mean"),
-            "colour_train": (train.get("colour") or {}).get("figure"),
-            "last_grid": str(frames[-1][1]) if frames else None,
         }
     )
+    for metric in metrics():
+        record.update(metric.sweep(evaluation.get(metric.name), train.get(metric.name)))
+    if record.get("swd") is None:  # an evaluation from before the report: the summary's final SWD
+        record["swd"] = quality.get("swd")
+    record["last_grid"] = str(frames[-1][1]) if frames else None
     return record
 
 
@@ -146,14 +139,11 @@ def ranking(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return rows
 
 
-def _num(value: Any, digits: int = 2) -> str:
-    return "-" if value is None else f"{value:.{digits}f}" if isinstance(value, float) else str(value)
-
-
 def markdown(data: dict[str, Any], picture: str) -> str:
     """sweep.md: the ranking, then every run; `picture` is the image's link (a file name, or a data: URI)."""
     grid = "; ".join(f"{k} = {', '.join(map(str, v))}" for k, v in data["sweep"]["grid"].items())
     shared = " ".join(f"--{k.replace('_', '-')} {v}" for k, v in data["sweep"]["options"].items()) or "none"
+    columns = [column for metric in metrics() for column in metric.sweep_columns]
     lines = [
         f"# Sweep `{data['sweep']['sweep_dir']}`",
         "",
@@ -182,22 +172,18 @@ def markdown(data: dict[str, Any], picture: str) -> str:
         "Figures are against held-out images where the run held some out, with the training images' SWD and "
         "colour figure in brackets; colour spread is the generated (real) images'.",
         "",
-        "| run | options | state | stopped | epochs | steps | wall s | SWD (train) | colour (train) | histogram "
-        "| colour spread | NDB / JS | MS-SSIM fake (real) | memorized |",
-        "| --- | --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- | --- | ---: |",
+        "| run | options | state | stopped | epochs | steps | wall s | "
+        + " | ".join(column.header for column in columns)
+        + " |",
+        "| --- | --- | --- | --- | ---: | ---: | ---: | " + " | ".join(column.align for column in columns) + " |",
     ]
     for c in data["children"]:
         options = " ".join(f"{k}={v}" for k, v in c["point"].items())
-        ndb = f"{c['ndb']}/{c['ndb_bins']} / {_num(c['js'], 4)}" if c.get("ndb") is not None else "-"
-        ms = f"{_num(c.get('ms_ssim_fake'), 3)} ({_num(c.get('ms_ssim_real'), 3)})" if c.get("ms_ssim_fake") else "-"
-        memorized = f"{c['memorized']:.1%}" if c.get("memorized") is not None else "-"
-        swd = _num(c.get("swd")) + (f" ({_num(c['swd_train'])})" if c.get("swd_train") is not None else "")
-        colour = _num(c.get("colour")) + (f" ({_num(c['colour_train'])})" if c.get("colour_train") is not None else "")
-        spread = f"{_num(c['spread_fake'], 1)} ({_num(c.get('spread_real'), 1)})" if c.get("spread_fake") else "-"
         lines.append(
             f"| {c['name']} | {options} | {c['state']} | {c.get('stopped', '-')} | {_num(c.get('epochs'))} | "
-            f"{_num(c.get('steps'))} | {_num(c.get('wall_seconds'), 1)} | {swd} | {colour} | "
-            f"{_num(c.get('hist'), 3)} | {spread} | {ndb} | {ms} | {memorized} |"
+            f"{_num(c.get('steps'))} | {_num(c.get('wall_seconds'), 1)} | "
+            + " | ".join(column.cell(c) for column in columns)
+            + " |"
         )
     failed = [c for c in data["children"] if c["message"] and c["state"] not in ("completed", "reused")]
     if failed:

@@ -10,15 +10,8 @@ of the weights reached, and the metrics, and the flow renders and evaluates as f
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING
 
-from tasks.train.callbacks import Callback
-
-if TYPE_CHECKING:
-    from tasks.train.task import TrainingLoop
-
-EPOCHS_DONE = "epochs"  # trained to the target epoch
-BUDGET_SPENT = "budget"  # stopped at the first step boundary after --max-minutes
+from tasks.train.loop import BUDGET_SPENT, Callback, TrainingLoop
 
 
 class TimeBudget(Callback):

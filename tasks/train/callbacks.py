@@ -12,35 +12,24 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
+from ganmodels.metrics.registry import epoch_scalars
 from ganmodels.train_step import to_uint8
 from tasks.hashing import FileStamp
+from tasks.pictures import image_grid, write_png
 from tasks.progress import Throttled, run_logger
-from tasks.report.artifacts import TrainingProgress
-from tasks.report.evaluate import TRAINING_SUBSET, BestSoFar, epoch_scores, real_subset, write_curves
-from tasks.report.render import image_grid, write_png
+from tasks.quality import TRAINING_SUBSET, epoch_scores, real_subset
+from tasks.run_folder import RunFolder
+from tasks.train.best_so_far import BestSoFar
 from tasks.train.checkpoints import Checkpoints
-from tasks.train.run_folder import RunFolder
-
-if TYPE_CHECKING:
-    from tasks.train.task import TrainingLoop
+from tasks.train.curves import write_curves
+from tasks.train.loop import Callback, TrainingLoop
+from tasks.train.progress_artifact import TrainingProgress
 
 GRID_SAMPLES = 36
-
-
-class Callback:
-    """Does nothing; a callback overrides the moments it cares about."""
-
-    def on_train_begin(self, loop: TrainingLoop) -> None: ...
-
-    def on_step_end(self, loop: TrainingLoop, step: int, losses: dict[str, float]) -> None: ...
-
-    def on_epoch_end(self, loop: TrainingLoop, epoch: int, logs: dict[str, Any]) -> None: ...
-
-    def on_train_end(self, loop: TrainingLoop) -> None: ...
 
 
 class SampleGrid(Callback):
@@ -104,7 +93,7 @@ class TensorBoard(Callback):
 
     def on_epoch_end(self, loop: TrainingLoop, epoch: int, logs: dict[str, Any]) -> None:
         with self.writer.as_default(step=epoch):
-            for key in ("d_loss", "g_loss", "swd", "ndb", "js", "colour", "hist", "spread_fake"):
+            for key in ("d_loss", "g_loss", *epoch_scalars()):
                 if key in logs:
                     self.tf.summary.scalar(key, float(logs[key]))
             self.tf.summary.image("samples", logs["grid"][None])

@@ -26,7 +26,7 @@ from ganmodels.tf import keras, tf
 from tasks.errors import UserError
 from tasks.hashing import FileStamp
 from tasks.progress import run_logger
-from tasks.train.run_folder import RunFolder
+from tasks.run_folder import RunFolder
 
 CHECKPOINT_SECONDS = 300
 # What a damaged or foreign checkpoint raises while it is read (a truncated data file: IndexError).

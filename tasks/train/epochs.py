@@ -11,7 +11,7 @@ from pathlib import Path
 from prefect import task
 from prefect.cache_policies import INPUTS, RUN_ID
 
-from tasks.train.run_folder import RunFolder
+from tasks.run_folder import RunFolder
 
 
 @task(

@@ -18,7 +18,6 @@ from typing import NoReturn
 from tasks.errors import UserError
 from tasks.progress import prefect_console_handlers
 
-INTERRUPTED = "interrupted"  # TrainingLoop.stopped: a signal asked training to stop
 SIGNALS = (signal.SIGINT, signal.SIGTERM)
 NAMES = {signal.SIGINT: "Ctrl-C (SIGINT)", signal.SIGTERM: "SIGTERM"}
 
@@ -38,9 +37,9 @@ class TrainingInterrupted(UserError):
 
 
 class StopOnSignals:
-    """While entered: the first SIGINT/SIGTERM calls `stop(INTERRUPTED)`, a second raises KeyboardInterrupt."""
+    """While entered: the first SIGINT/SIGTERM calls `stop()`, a second raises KeyboardInterrupt."""
 
-    def __init__(self, stop: Callable[[str], None]):
+    def __init__(self, stop: Callable[[], None]):
         self.stop, self.received, self.previous = stop, None, {}
 
     def __enter__(self) -> "StopOnSignals":
@@ -56,7 +55,7 @@ class StopOnSignals:
             self._restore()
             raise KeyboardInterrupt
         self.received = signum
-        self.stop(INTERRUPTED)
+        self.stop()
 
     def _restore(self) -> None:
         for signum, handler in self.previous.items():

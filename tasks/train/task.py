@@ -3,22 +3,19 @@
 `train_gan` is a short loop: batches through the train step, then at every step's and epoch's end the
 callbacks (tasks/train/callbacks.py) write what the rest of the pipeline reads: sample grids, quality
 scores and the best checkpoint, TensorBoard, metrics.csv, checkpoints, the progress artifact. The run
-folder's files are named by tasks/train/run_folder.py, checkpoints handled by tasks/train/checkpoints.py.
+folder's files are named by tasks/run_folder.py, checkpoints handled by tasks/train/checkpoints.py.
 A run stopped anywhere, even by SIGKILL mid-epoch, resumes from the last checkpoint that restores and
 (with deterministic ops, the CPU default) finishes with bit-identical weights.
 """
 
 import shutil
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 from prefect import task
-from rich.progress import Progress, TextColumn
 
 from ganmodels.config import GanConfig
-from ganmodels.data import epoch_dataset, steps_per_epoch
 from ganmodels.runtime import Runtime, apply_runtime, resolve_runtime
 from ganmodels.state import TrainingState
 from tasks.atomic import atomic_path
@@ -28,13 +25,13 @@ from tasks.hashing import FileStamp, stamps
 from tasks.preprocess.manifest import data_identity
 from tasks.preprocess.split import Split
 from tasks.preprocess.task import PreprocessedData
-from tasks.progress import progress_bar, run_logger
+from tasks.progress import run_logger
+from tasks.run_folder import RunFolder
 from tasks.train import callbacks as cb
-from tasks.train.budget import EPOCHS_DONE, TimeBudget
+from tasks.train.budget import TimeBudget
 from tasks.train.checkpoints import Checkpoints, best_generator, check_compatible
-from tasks.train.interrupt import INTERRUPTED, StopOnSignals
+from tasks.train.loop import EPOCHS_DONE, INTERRUPTED, Callback, TrainingLoop
 from tasks.train.options import TrainOptions
-from tasks.train.run_folder import RunFolder
 
 
 @dataclass(frozen=True)
@@ -54,86 +51,8 @@ class TrainedModel:
     curves: Path | None = None
     best_epoch: int | None = None  # the best epoch by BestSoFar's rule, when quality was evaluated
     split: dict = field(default_factory=dict)  # the held-out split trained with (Split.record)
-    stopped: str = EPOCHS_DONE  # why training ended: EPOCHS_DONE, or budget.BUDGET_SPENT (--max-minutes)
+    stopped: str = EPOCHS_DONE  # why training ended: EPOCHS_DONE, or loop.BUDGET_SPENT (--max-minutes)
     stamps: tuple[FileStamp, ...] = ()  # the generators and curves as written: a cached result needs them intact
-
-
-def sooner(*seconds: float | None) -> float | None:
-    """The smallest of the known remaining times (never below 0); None when none is known."""
-    known = [max(s, 0.0) for s in seconds if s is not None]
-    return min(known) if known else None
-
-
-class TrainingLoop:
-    """Epochs of batches through the train step, from wherever the state stands, with callbacks."""
-
-    def __init__(self, state: TrainingState, images: np.ndarray, epochs: int, callbacks: list[cb.Callback]):
-        self.state, self.images, self.epochs, self.callbacks = state, images, epochs, callbacks
-        self.per_epoch = steps_per_epoch(len(images), state.config.batch_size, state.config.sampling)
-        self.start_epoch, self.skip = int(state.epoch.numpy()), int(state.batch_in_epoch.numpy())
-        self.epoch, self.steps_run = self.start_epoch, 0
-        self.stopped = EPOCHS_DONE  # a callback's `stop(reason)` ends training at the next step boundary
-        self.budget_left: Callable[[], float] | None = None  # seconds until a budget (TimeBudget) ends training
-        self.bar: Progress | None = None
-        self.signals = StopOnSignals(self.stop)  # Ctrl-C / SIGTERM: stop at the next step (tasks/train/interrupt.py)
-
-    @property
-    def step(self) -> int:
-        return int(self.state.step.numpy())
-
-    @property
-    def mid_epoch(self) -> bool:
-        """Training stopped inside an epoch: its end-of-epoch callbacks did not run."""
-        return int(self.state.batch_in_epoch.numpy()) > 0
-
-    def stop(self, reason: str) -> None:
-        """End training after the current step; `on_train_end` still runs (see `mid_epoch`)."""
-        self.stopped = reason
-
-    def run(self) -> None:
-        cfg, distribute = self.state.config, self.state.models.strategy.experimental_distribute_dataset
-        for callback in self.callbacks:
-            callback.on_train_begin(self)
-        loss_col = TextColumn("d {task.fields[d_loss]:.3f}  g {task.fields[g_loss]:.3f}")
-        with self.signals, progress_bar(loss_col) as self.bar:
-            total = max(max(self.epochs - self.start_epoch, 0) * self.per_epoch - self.skip, 0)
-            job = self.bar.add_task("train", total=total, d_loss=float("nan"), g_loss=float("nan"))
-            for epoch in range(self.start_epoch + 1, self.epochs + 1):
-                self.epoch = epoch
-                skip = self.skip if epoch == self.start_epoch + 1 else 0
-                for batch in distribute(
-                    epoch_dataset(self.images, cfg.batch_size, cfg.seed, epoch, skip, cfg.sampling)
-                ):
-                    losses = self.state.train_batch(batch)
-                    self.steps_run += 1
-                    self.bar.update(job, advance=1, description=f"train epoch {epoch}/{self.epochs}", **losses)
-                    for callback in self.callbacks:
-                        callback.on_step_end(self, self.step, losses)
-                    if self.stopped != EPOCHS_DONE:
-                        break
-                if self.mid_epoch and self.stopped != EPOCHS_DONE:
-                    break
-                logs = {"epoch": epoch, "step": self.step, **self.state.finish_epoch()}
-                self.state.models.refresh_sampler()  # BatchNorm statistics that fit the sampler's weights
-                for callback in self.callbacks:
-                    callback.on_epoch_end(self, epoch, logs)
-                if self.stopped != EPOCHS_DONE:
-                    break
-        if int(self.state.epoch.numpy()) >= self.epochs:  # the budget ran out with the very last step
-            self.stopped = EPOCHS_DONE
-        for callback in self.callbacks:
-            callback.on_train_end(self)
-
-    def time_remaining(self) -> float | None:
-        """Seconds until training ends: the bar's estimate for the epochs asked, or the budget's end if sooner."""
-        estimate = self.bar.tasks[0].time_remaining if self.bar and self.bar.tasks else None
-        return sooner(estimate, self.budget_left() if self.budget_left is not None else None)
-
-    def save_generator(self, path: Path) -> Path:
-        """The generator that samples were drawn from: the EMA one when the run keeps one."""
-        with atomic_path(path) as tmp:
-            self.state.models.refresh_sampler().save(tmp)
-        return path
 
 
 def _runtime(options: TrainOptions) -> Runtime:
@@ -166,6 +85,43 @@ def _split(run: RunFolder, total: int, holdout: float) -> Split:
     return kept
 
 
+def _restore(run: RunFolder, config: GanConfig, runtime: Runtime, data_id: dict) -> TrainingState:
+    """The training state from the last checkpoint that restores (or a new one), with the config recorded."""
+    log = run_logger()
+    state, resumed_from = Checkpoints.restore_state(run, lambda: TrainingState.build(config, runtime))
+    run.write_config(config.to_dict(), runtime.to_dict(), data_id, config.fingerprint())
+    if config.d_pretrain_steps > int(state.step.numpy()):
+        log.info("steps 1-%d train D alone (--d-pretrain-steps)", config.d_pretrain_steps)
+    if resumed_from:
+        epoch, batch = int(state.epoch.numpy()), int(state.batch_in_epoch.numpy())
+        log.info(
+            "resuming at step %d: epoch %d, batch %d (%s)", int(state.step.numpy()), epoch + 1, batch, resumed_from
+        )
+    return state
+
+
+def _callbacks(
+    run: RunFolder,
+    config: GanConfig,
+    options: TrainOptions,
+    state: TrainingState,
+    checkpoints: Checkpoints,
+    quality: cb.QualityMonitor,
+) -> list[Callback]:
+    """The callbacks in the order their files are written at an epoch's end (tasks/train/callbacks.py)."""
+    callbacks = [
+        cb.SampleGrid(run),
+        quality,
+        cb.TensorBoard(run),
+        cb.MetricsLog(run, int(state.epoch.numpy())),
+        cb.Checkpointing(checkpoints),
+        cb.Progress(run, balance=config.balance_margin is not None),
+    ]
+    if options.max_minutes is not None:
+        callbacks.append(TimeBudget(options.max_minutes))
+    return callbacks
+
+
 def train_gan(data: PreprocessedData, config: GanConfig, options: TrainOptions, run_dir: Path) -> TrainedModel:
     """Train until `options.epochs` epochs are done in `run_dir`, continuing whatever is there."""
     log, run = run_logger(), RunFolder(run_dir)
@@ -183,32 +139,13 @@ def train_gan(data: PreprocessedData, config: GanConfig, options: TrainOptions, 
     for warning in check_compatible(run, config, runtime, data_id):
         log.warning(warning)
 
-    state, resumed_from = Checkpoints.restore_state(run, lambda: TrainingState.build(config, runtime))
-    run.write_config(config.to_dict(), runtime.to_dict(), data_id, config.fingerprint())
-    if config.d_pretrain_steps > int(state.step.numpy()):
-        log.info("steps 1-%d train D alone (--d-pretrain-steps)", config.d_pretrain_steps)
-    if resumed_from:
-        epoch, batch = int(state.epoch.numpy()), int(state.batch_in_epoch.numpy())
-        log.info(
-            "resuming at step %d: epoch %d, batch %d (%s)", int(state.step.numpy()), epoch + 1, batch, resumed_from
-        )
-
+    state = _restore(run, config, runtime, data_id)
     checkpoints = Checkpoints(run, state, options.keep_checkpoints, options.checkpoint_every)
     training = split.training(images)  # held-out images never reach the training loop
     quality = cb.QualityMonitor(
         run, training, checkpoints, options.eval_every, config.latent_dist, split.held_out_images(images)
     )
-    callbacks = [
-        cb.SampleGrid(run),
-        quality,
-        cb.TensorBoard(run),
-        cb.MetricsLog(run, int(state.epoch.numpy())),
-        cb.Checkpointing(checkpoints),
-        cb.Progress(run, balance=config.balance_margin is not None),
-    ]
-    if options.max_minutes is not None:
-        callbacks.append(TimeBudget(options.max_minutes))
-    loop = TrainingLoop(state, training, options.epochs, callbacks)
+    loop = TrainingLoop(state, training, options.epochs, _callbacks(run, config, options, state, checkpoints, quality))
     loop.run()
     if loop.stopped == INTERRUPTED:  # the checkpoint of the step reached is written (on_train_end)
         raise loop.signals.interrupted(

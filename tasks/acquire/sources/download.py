@@ -11,18 +11,18 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import unquote, urlsplit, urlunsplit
+from urllib.parse import unquote, urlsplit
 
 from tasks.atomic import read_json, write_json
 from tasks.errors import NetworkError, UserError
 from tasks.hashing import file_sha256
 from tasks.progress import Throttled, bytes_bar, run_logger
+from tasks.redaction import redact
 
 NET_CHUNK = 1 << 16  # per network read; a dropped connection loses at most one
 TIMEOUT = (15, 60)  # seconds to connect, and between bytes
 _CONTENT_RANGE = re.compile(r"bytes (\d+)-(\d+)/(\d+|\*)")
 _HTML_STARTS = (b"<!doctype html", b"<html", b"<head", b"<body", b"<?xml")
-_ANY_URL = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://[^\s'\"<>]+")
 
 
 @dataclass(frozen=True)
@@ -32,19 +32,6 @@ class Downloaded:
     path: Path
     sha256: str
     etag: str
-
-
-def redact(url: str) -> str:
-    """The URL without user, password, query or fragment, for messages and identities: signed URLs carry secrets."""
-    parts = urlsplit(url)
-    host = parts.hostname or ""
-    netloc = f"{host}:{parts.port}" if parts.port else host
-    return urlunsplit((parts.scheme, netloc, parts.path, "", ""))
-
-
-def redact_urls(text: str) -> str:
-    """`text` with every URL in it redacted: for whole records (summary.json) that may quote a source."""
-    return _ANY_URL.sub(lambda found: redact(found.group(0)), text)
 
 
 def credentials_problem(url: str) -> str | None:

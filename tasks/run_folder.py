@@ -6,7 +6,7 @@ This module is the only one that spells a file name of the run folder or parses 
     run-dir/
       .ganflow-run             the marker (JSON: format, created); `--restart` deletes only where it is
       .lock                    held by the flow for its whole life (fcntl); holds the holder's PID
-      metrics.csv              one row per finished epoch (METRIC_FIELDS)
+      metrics.csv              one row per finished epoch (metric_fields())
       summary.json             what the last run did, on which data, where the outputs are
       generator.keras          the generator of the best epoch by SWD and colour (the last one when not evaluated)
       generator-last.keras     the generator of the last epoch
@@ -39,28 +39,20 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ganmodels.metrics.registry import epoch_columns
 from tasks.atomic import read_json, write_bytes, write_json
 from tasks.errors import UserError
 from tasks.hashing import FileStamp
+from tasks.redaction import redact_urls
 
 MARKER_FORMAT = 1
-METRIC_FIELDS = (
-    "epoch",
-    "step",
-    "d_loss",
-    "g_loss",
-    "d_extra",
-    "g_extra",
-    "swd",
-    "ndb",
-    "js",
-    "colour",
-    "colour_train",
-    "hist",
-    "spread_real",
-    "spread_fake",
-    "seconds",
-)
+LOSS_FIELDS = ("epoch", "step", "d_loss", "g_loss", "d_extra", "g_extra")
+
+
+def metric_fields() -> tuple[str, ...]:
+    """metrics.csv's columns: the losses, every metric's per-epoch figures (ganmodels/metrics/registry.py),
+    and the epoch's seconds."""
+    return (*LOSS_FIELDS, *epoch_columns(), "seconds")
 
 
 class RunFolderBusy(UserError):
@@ -221,7 +213,7 @@ class RunFolder:
 
     def write_metrics(self, rows: list[dict]) -> Path:
         buf = io.StringIO()
-        writer = csv.DictWriter(buf, fieldnames=METRIC_FIELDS, extrasaction="ignore", restval="")
+        writer = csv.DictWriter(buf, fieldnames=metric_fields(), extrasaction="ignore", restval="")
         writer.writeheader()
         writer.writerows(rows)
         return write_bytes(self.metrics, buf.getvalue().encode())
@@ -268,8 +260,6 @@ class RunFolder:
         Every URL in it is redacted (no user, password or query): the parameters quote `--source`, and a
         signed link's token must not outlive the download in a file anyone may read or publish.
         """
-        from tasks.acquire.sources.download import redact_urls
-
         return write_json(self.summary, json.loads(redact_urls(json.dumps(sections, default=_plain))))
 
     def read_summary(self) -> dict[str, Any]:
