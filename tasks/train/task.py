@@ -122,6 +122,22 @@ def _callbacks(
     return callbacks
 
 
+def _report_stop(loop: TrainingLoop, options: TrainOptions) -> None:
+    """A signal's stop ends the task in one line (its checkpoint is written); the budget's is logged."""
+    epoch = int(loop.state.epoch.numpy())
+    if loop.stopped == INTERRUPTED:  # the checkpoint of the step reached is written (on_train_end)
+        raise loop.signals.interrupted(loop.step, epoch, int(loop.state.batch_in_epoch.numpy()), loop.per_epoch)
+    if loop.stopped != EPOCHS_DONE:
+        run_logger().info(
+            "stopped on the time budget (--max-minutes %g) at step %d, epoch %d of %d; a run with a larger "
+            "budget or more epochs continues from here",
+            options.max_minutes,
+            loop.step,
+            epoch,
+            options.epochs,
+        )
+
+
 def train_gan(data: PreprocessedData, config: GanConfig, options: TrainOptions, run_dir: Path) -> TrainedModel:
     """Train until `options.epochs` epochs are done in `run_dir`, continuing whatever is there."""
     log, run = run_logger(), RunFolder(run_dir)
@@ -147,19 +163,7 @@ def train_gan(data: PreprocessedData, config: GanConfig, options: TrainOptions, 
     )
     loop = TrainingLoop(state, training, options.epochs, _callbacks(run, config, options, state, checkpoints, quality))
     loop.run()
-    if loop.stopped == INTERRUPTED:  # the checkpoint of the step reached is written (on_train_end)
-        raise loop.signals.interrupted(
-            loop.step, int(state.epoch.numpy()), int(state.batch_in_epoch.numpy()), loop.per_epoch
-        )
-    if loop.stopped != EPOCHS_DONE:
-        log.info(
-            "stopped on the time budget (--max-minutes %g) at step %d, epoch %d of %d; a run with a larger "
-            "budget or more epochs continues from here",
-            options.max_minutes,
-            loop.step,
-            int(state.epoch.numpy()),
-            options.epochs,
-        )
+    _report_stop(loop, options)
 
     last = loop.save_generator(run.generator_last)
     if quality.best.epoch is None:  # nothing was evaluated: the final generator is the one
