@@ -137,7 +137,10 @@ def run(verbose, **options) -> None:
 
     with _one_line_errors((UserError, NetworkError), folders=(params.data_dir, params.run_dir)):
         result = ganflow(**of_run(params))
-    click.echo(f"Trained {result.steps_trained} steps this run; outputs in {result.run_dir}")
+    if result.note:  # the run folder had already reached --epochs: why nothing was trained, and what to do
+        click.echo(f"{result.note}; outputs in {result.run_dir}")
+    else:
+        click.echo(f"Trained {result.steps_trained} steps this run; outputs in {result.run_dir}")
     if result.stopped == "budget":
         click.echo("Stopped on the time budget (--max-minutes); a larger budget or more --epochs continues it")
     click.echo(f"GIF: {result.gif}")
@@ -458,7 +461,7 @@ def evaluate(run_dir, checkpoint, num, inception_weights) -> None:
     Writes evaluation.json and nearest.png into the run folder and prints the headline figures.
     """
     from tasks.errors import UserError
-    from tasks.report.evaluate import evaluate_run, side_by_side
+    from tasks.report.evaluate import evaluate_run, memorization_lines, side_by_side
 
     with _one_line_errors(UserError):
         result = evaluate_run(run_dir, checkpoint, num, inception_weights)
@@ -475,10 +478,8 @@ def evaluate(run_dir, checkpoint, num, inception_weights) -> None:
             f"MS-SSIM: generated pairs {report['ms_ssim']['ms_ssim_fake']:.3f}, "
             f"real pairs {report['ms_ssim']['ms_ssim_real']:.3f}"
         )
-    click.echo(
-        f"Memorization: {mem['copy_fraction']:.1%} of generated images are closer to a training image "
-        f"than real images are to each other (median {mem['real_nn_median']:.2f})"
-    )
+    for line in memorization_lines(mem):
+        click.echo(line)
     fid = report["fid"]
     click.echo(f"FID {fid['fid']:.2f}, KID {fid['kid']:.4f}" if "fid" in fid else fid["skipped"])
     click.echo(f"Report: {result.report}  Nearest pairs: {result.nearest}")

@@ -62,3 +62,26 @@ def test_a_run_without_grids_says_so(tmp_path):
     from tasks.report.artifacts import progress_markdown
 
     assert "No sample grids yet" in progress_markdown(tmp_path, tmp_path / "progress.gif")
+
+
+def test_tables_and_the_summary_show_meaningful_digits_and_no_empty_columns(tmp_path):
+    """metrics.csv keeps every digit; what a person reads (the UI's table, the summary) does not."""
+    from tasks.report.artifacts import metrics_rows
+    from tasks.train.run_folder import RunFolder
+
+    run = RunFolder(tmp_path)
+    header = {"epoch": 1, "step": 6, "d_loss": 0.42064355810483295, "g_loss": 1.7357797423998516, "d_extra": 0}
+    rows = [{**header, "g_extra": 0, "swd": 208.3945, "js": 0.0005778612, "colour_train": "", "seconds": 7.6143}]
+    run.write_metrics(rows)
+    assert "0.42064355810483295" in run.metrics.read_text()  # the data keeps them
+    (shown,) = metrics_rows(run)
+    assert shown == {"epoch": 1, "step": 6, "d_loss": 0.4206, "g_loss": 1.736, "swd": 208.4, "js": 0.0005779,
+                     "seconds": 7.614}  # fmt: skip
+    summary = {
+        "dataset": {"source": "sample", "count": 100, "skipped": 0},
+        "training": {"epochs": 1, "total_steps": 6, "steps_this_run": 6},
+        "steps": {},
+        "outputs": {"gif": "/r/progress.gif", "generator": "/g", "metrics": "/m", "checkpoints": "/c"},
+    }
+    text = summary_markdown(summary, rows[0], [])
+    assert "d_loss 0.4206, g_loss 1.736" in text and "0.42064" not in text

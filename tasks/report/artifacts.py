@@ -11,6 +11,7 @@ data: URIs (the UI's markdown renderer shows them), a downscaled preview kept un
 """
 
 import base64
+import math
 import re
 import time
 from pathlib import Path
@@ -104,6 +105,34 @@ class TrainingProgress:
             )
 
 
+GIF_DESCRIPTION = "The progress GIF (a preview) and the newest sample grid"
+
+
+class LivePreview:
+    """The GIF artifact while training: created at the first `show`, then updated in place, so a long run
+    stores one version of it (about 1 MB) instead of one per update; the run's end adds its final version."""
+
+    def __init__(self, run_dir: Path):
+        self.key, self.id = artifact_key(run_dir, "gif"), None
+
+    def show(self, samples_dir: Path, gif: Path) -> None:
+        if not in_prefect_run():
+            return
+
+        def publish() -> UUID:  # inside _publish: a preview that fails is logged, never fails training
+            from prefect.artifacts import create_markdown_artifact
+            from prefect.client.orchestration import get_client
+            from prefect.client.schemas.actions import ArtifactUpdate
+
+            markdown = progress_markdown(samples_dir, gif)
+            if self.id is None:
+                return create_markdown_artifact(markdown=markdown, key=self.key, description=GIF_DESCRIPTION)
+            get_client(sync_client=True).update_artifact(artifact_id=self.id, artifact=ArtifactUpdate(data=markdown))
+            return self.id
+
+        self.id = _publish("GIF", publish) or self.id
+
+
 def publish_run_artifacts(summary_path: Path) -> None:
     """The metrics table, the markdown summary and the GIF with the newest grid, all from the run's summary.json."""
     if not in_prefect_run():
@@ -133,7 +162,7 @@ def publish_run_artifacts(summary_path: Path) -> None:
         lambda: create_markdown_artifact(  # inside _publish: an image that fails to read is logged, not fatal
             markdown=progress_markdown(Path(summary["outputs"]["samples"]), Path(summary["outputs"]["gif"])),
             key=artifact_key(run_dir, "gif"),
-            description="The progress GIF (a preview) and the newest sample grid",
+            description=GIF_DESCRIPTION,
         ),
     )
 
@@ -175,9 +204,23 @@ def progress_markdown(samples_dir: Path, gif: Path, budget: int = MAX_PREVIEW_BY
     )
 
 
+SHOWN_DIGITS = 4  # significant digits of a float in what people read; metrics.csv keeps them all
+
+
 def metrics_rows(run: RunFolder) -> list[dict[str, Any]]:
-    """The run's metrics with numbers as numbers, for the table."""
-    return [{k: _number(v) for k, v in row.items()} for row in run.read_metrics()]
+    """The run's metrics as a person reads them: numbers as numbers, floats to `SHOWN_DIGITS` significant
+    digits, and no column that says nothing (empty in every row, or the balance rule's zeros when it is off)."""
+    rows = [{k: shown(_number(v)) for k, v in row.items()} for row in run.read_metrics()]
+    silent = {k for k in (rows[0] if rows else {}) if all(r.get(k) in ("", None) for r in rows)}
+    silent |= {k for k in ("d_extra", "g_extra") if rows and all(r.get(k) in (0, "", None) for r in rows)}
+    return [{k: v for k, v in row.items() if k not in silent} for row in rows]
+
+
+def shown(value: Any, digits: int = SHOWN_DIGITS) -> Any:
+    """A float rounded to `digits` significant digits (0.42064355810483295 -> 0.4206); anything else as it is."""
+    if isinstance(value, float) and math.isfinite(value) and value != 0:
+        return float(f"{value:.{digits}g}")
+    return value
 
 
 def _number(text: str) -> Any:
@@ -216,10 +259,12 @@ def summary_markdown(summary: dict, last_metrics: dict | None, skipped: list[dic
         f"- epochs: **{training['epochs']}**, total steps: {training['total_steps']}, "
         f"trained this run: {training['steps_this_run']}",
     ]
+    if training.get("note"):
+        lines.append(f"- {training['note']}")
     if training.get("stopped") == "budget":
         lines.append("- stopped on its time budget (--max-minutes); a larger budget or more epochs continues it")
     if last_metrics:
-        lines.append("- final epoch: " + ", ".join(f"{k} {v}" for k, v in last_metrics.items() if v != ""))
+        lines.append("- final epoch: " + ", ".join(f"{k} {shown(v)}" for k, v in last_metrics.items() if v != ""))
     if quality := summary.get("quality"):
         lines += ["", "## Quality", f"- final SWD x1e3: **{quality['swd']:.2f}** (lower is better)"]
         if quality.get("colour") is not None:

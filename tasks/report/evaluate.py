@@ -160,6 +160,19 @@ def side_by_side(report: dict) -> list[str]:
     return lines
 
 
+def memorization_lines(mem: dict) -> list[str]:
+    """The memorization check in words that cannot be read as an alarm when there is none: near-copies
+    beside what real faces of the same set score, then the distances, with why being close is normal."""
+    return [
+        f"Memorization: {mem['near_copy_fraction']:.1%} of generated images are near-copies of a training image "
+        f"(real faces against the rest of their set: {mem['real_near_copy_fraction']:.1%}; a near-copy is under "
+        f"{mem['near_copy_ratio']:g}x as far from its nearest training image as from the next one)",
+        f"  nearest training image: median distance {mem['nn_quantiles']['0.5']:.2f} for generated images, "
+        f"{mem['real_nn_median']:.2f} between real faces; {mem['closer_than_real_fraction']:.0%} are nearer than "
+        "that, as blurry or average-looking faces are (they sit close to many faces), so that alone is no copying",
+    ]
+
+
 def nearest_picture(fake: np.ndarray, train: np.ndarray, closest: list, path: Path) -> Path:
     """Generated images (top row) over their nearest training images (bottom row), 2x enlarged."""
     pairs = [np.concatenate([fake[f], np.asarray(train[t])], axis=0) for f, t, _ in closest]

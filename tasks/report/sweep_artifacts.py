@@ -8,11 +8,22 @@ nothing is published; a failure to publish is logged, never raised: sweep.md on 
 import base64
 
 from tasks.progress import run_logger
-from tasks.report.artifacts import artifact_key, in_prefect_run
+from tasks.report.artifacts import artifact_key, in_prefect_run, shown
 from tasks.report.sweep_report import SweepReport, markdown
 
 MAX_INLINE_BYTES = 2_000_000
-TABLE_COLUMNS = ("name", "state", "stopped", "epochs", "steps", "wall_seconds", "swd", "ndb", "js", "memorized")
+TABLE_COLUMNS = (
+    "name",
+    "state",
+    "stopped",
+    "epochs",
+    "steps",
+    "wall_seconds",
+    "swd",
+    "ndb",
+    "js",
+    "memorized",
+)  # memorized: near-copies
 
 
 def inline_png(report: SweepReport) -> str:
@@ -36,7 +47,7 @@ def publish_sweep_artifacts(report: SweepReport) -> None:
             description=f"Sweep report: {sweep_dir}",
         )
         rows = [
-            {**{k: c.get(k) for k in TABLE_COLUMNS}, **{f"opt_{k}": v for k, v in c["point"].items()}}
+            {**{k: shown(c.get(k)) for k in TABLE_COLUMNS}, **{f"opt_{k}": v for k, v in c["point"].items()}}
             for c in report.data["children"]
         ]
         create_table_artifact(key=artifact_key(sweep_dir, "sweep-runs"), table=rows, description="Sweep runs")

@@ -87,7 +87,7 @@ def child_record(name: str, point: dict, run_dir: Path, params: dict, outcome: C
             "js": ndb.get("js"),
             "ms_ssim_fake": ms_ssim.get("ms_ssim_fake"),
             "ms_ssim_real": ms_ssim.get("ms_ssim_real"),
-            "memorized": (evaluation.get("memorization") or {}).get("copy_fraction"),
+            "memorized": (evaluation.get("memorization") or {}).get("near_copy_fraction"),
             "scored_against": evaluation.get("scored_against", "training"),
             "colour": colour.get("figure"),
             "hist": colour.get("histogram"),
@@ -183,7 +183,7 @@ def markdown(data: dict[str, Any], picture: str) -> str:
         "colour figure in brackets; colour spread is the generated (real) images'.",
         "",
         "| run | options | state | stopped | epochs | steps | wall s | SWD (train) | colour (train) | histogram "
-        "| colour spread | NDB / JS | MS-SSIM fake (real) | memorized |",
+        "| colour spread | NDB / JS | MS-SSIM fake (real) | near-copies |",
         "| --- | --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- | --- | ---: |",
     ]
     for c in data["children"]:
