@@ -55,8 +55,11 @@ def main() -> None:
         train_seconds = time.perf_counter() - started
         (live,) = seen
 
+        share = 100 * live.spent / train_seconds
+        print(f"live GIF: {live.renders} renders, {live.spent:.2f} s of {train_seconds:.1f} s training ({share:.2f}%)")
         grids = [p for _, p in sample_frames(params.run_dir / "samples")]
         many = work / "many"
+        many.mkdir()
         for i in range(args.frames):
             shutil.copyfile(grids[i % len(grids)], sample_path(many, i + 1))
         t = time.perf_counter()
@@ -71,8 +74,6 @@ def main() -> None:
             "render_seconds_at": at,
             "cpu": cpu_model(),
         }
-        share = 100 * live.spent / train_seconds
-        print(f"live GIF: {live.renders} renders, {live.spent:.2f} s of {train_seconds:.1f} s training ({share:.2f}%)")
         print(f"one render of {args.frames} frames: {at[args.frames]} s")
         print(json.dumps(result))
     finally:

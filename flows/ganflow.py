@@ -51,9 +51,9 @@ def _step(log: dict[str, dict[str, Any]], name: str, task, **kwargs) -> Any:
 def ganflow(**parameters: Any) -> RunResult:
     """Train a DCGAN on a face dataset and render its progress as a GIF.
 
-    Artifacts: training progress (from the train step), and at the end the per-epoch metrics table, a
-    markdown summary and a link to the GIF. The run folder is locked for the whole run: a second run on it
-    stops at once with one line naming this one's PID.
+    Artifacts: training progress and the GIF (from the train step, kept current while it trains), and at
+    the end the per-epoch metrics and quality tables, a markdown summary and the final GIF. The run folder
+    is locked for the whole run: a second run on it stops at once with one line naming this one's PID.
     """
     params = _own_folder_per_deployment(run_params(parameters), parameters.get("run_dir"))
     run = RunFolder(params.run_dir)

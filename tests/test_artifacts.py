@@ -65,18 +65,24 @@ def test_a_run_without_grids_says_so(tmp_path):
 
 
 def test_tables_and_the_summary_show_meaningful_digits_and_no_empty_columns(tmp_path):
-    """metrics.csv keeps every digit; what a person reads (the UI's table, the summary) does not."""
-    from tasks.report.artifacts import metrics_rows
+    """metrics.csv keeps every digit; what a person reads (the UI's tables, the summary) does not, and the
+    columns go in two tables that fit the UI's page: losses and time, quality scores."""
+    from tasks.report.artifacts import metrics_rows, split_columns
     from tasks.train.run_folder import RunFolder
 
     run = RunFolder(tmp_path)
     header = {"epoch": 1, "step": 6, "d_loss": 0.42064355810483295, "g_loss": 1.7357797423998516, "d_extra": 0}
-    rows = [{**header, "g_extra": 0, "swd": 208.3945, "js": 0.0005778612, "colour_train": "", "seconds": 7.6143}]
+    scores = {"swd": 208.3945, "js": 0.0005778612, "colour_train": "", "spread_real": 19.821, "seconds": 7.6143}
+    rows = [{**header, "g_extra": 0, **scores}, {**header, "epoch": 2, "g_extra": 0, **scores, "swd": ""}]
     run.write_metrics(rows)
     assert "0.42064355810483295" in run.metrics.read_text()  # the data keeps them
-    (shown,) = metrics_rows(run)
-    assert shown == {"epoch": 1, "step": 6, "d_loss": 0.4206, "g_loss": 1.736, "swd": 208.4, "js": 0.0005779,
-                     "seconds": 7.614}  # fmt: skip
+    shown = metrics_rows(run)
+    assert shown[0] == {"epoch": 1, "step": 6, "d_loss": 0.421, "g_loss": 1.74, "swd": 208.0, "js": 0.000578,
+                        "spread_real": 19.8, "seconds": 7.61}  # fmt: skip
+    losses, quality, reference = split_columns(shown)
+    assert losses == [{"epoch": e, "step": 6, "d_loss": 0.421, "g_loss": 1.74, "seconds": 7.61} for e in (1, 2)]
+    assert quality == [{"epoch": 1, "swd": 208.0, "js": 0.000578}]  # only the evaluated epoch
+    assert reference == "; real images: spread_real 19.8"
     summary = {
         "dataset": {"source": "sample", "count": 100, "skipped": 0},
         "training": {"epochs": 1, "total_steps": 6, "steps_this_run": 6},
@@ -84,4 +90,4 @@ def test_tables_and_the_summary_show_meaningful_digits_and_no_empty_columns(tmp_
         "outputs": {"gif": "/r/progress.gif", "generator": "/g", "metrics": "/m", "checkpoints": "/c"},
     }
     text = summary_markdown(summary, rows[0], [])
-    assert "d_loss 0.4206, g_loss 1.736" in text and "0.42064" not in text
+    assert "d_loss 0.421, g_loss 1.74" in text and "0.42064" not in text

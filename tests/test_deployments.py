@@ -139,6 +139,7 @@ def test_deployment_run_completes_with_outputs_named_tasks_and_artifacts(prefect
         "ganflow-run-training",
         "ganflow-run-samples",
         "ganflow-run-metrics",
+        "ganflow-run-quality",
         "ganflow-run-summary",
         "ganflow-run-gif",
     }
@@ -148,6 +149,9 @@ def test_deployment_run_completes_with_outputs_named_tasks_and_artifacts(prefect
     table = by_key["ganflow-run-metrics"]
     rows = json.loads(table.data) if isinstance(table.data, str) else table.data
     assert table.type == "table" and [row["epoch"] for row in rows] == [1] and {"d_loss", "g_loss"} <= set(rows[0])
+    quality = by_key["ganflow-run-quality"]
+    scores = json.loads(quality.data) if isinstance(quality.data, str) else quality.data
+    assert [row["epoch"] for row in scores] == [1] and {"swd", "colour"} <= set(scores[0]) and "d_loss" not in scores[0]
     markdown = by_key["ganflow-run-summary"].data
     assert "images used: **100**, skipped: **0**" in markdown
     assert str(run / "progress.gif") in markdown and str(run / "generator.keras") in markdown
@@ -414,5 +418,17 @@ def test_the_ui_form_overrides_one_field_applies_a_recipe_and_shows_the_gif(pref
                 assert image.evaluate("i => i.naturalWidth") >= 100
                 pixels = shown(screenshot, image.bounding_box())
                 assert pixels.size and pixels.std() > 10, f"the {kind} is not drawn in {screenshot}"
+
+            # The tables fit the page, their numbers as short as they are meaningful (metrics.csv keeps all).
+            for kind in ("metrics", "quality"):
+                page.goto(f"{ui}/runs/flow-run/{run_id}")
+                page.get_by_text("Artifacts", exact=True).first.click()
+                page.get_by_text(f"ganflow-run-{kind}", exact=True).click()
+                table = page.locator("table").first
+                table.wait_for()
+                width, room, text = table.evaluate("t => [t.scrollWidth, t.parentElement.clientWidth, t.innerText]")
+                assert width <= room, f"the {kind} table is {width} px wide in {room} px of the page"
+                numbers = re.findall(r"\d+\.\d+", text)
+                assert numbers and all(len(n.replace(".", "").lstrip("0")) <= 3 for n in numbers), text
         finally:
             browser.close()

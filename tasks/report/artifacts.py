@@ -110,27 +110,36 @@ GIF_DESCRIPTION = "The progress GIF (a preview) and the newest sample grid"
 
 class LivePreview:
     """The GIF artifact while training: created at the first `show`, then updated in place, so a long run
-    stores one version of it (about 1 MB) instead of one per update; the run's end adds its final version."""
+    stores one version of it (about 1 MB) instead of one per update; the run's end updates it once more."""
 
     def __init__(self, run_dir: Path):
         self.key, self.id = artifact_key(run_dir, "gif"), None
 
     def show(self, samples_dir: Path, gif: Path) -> None:
-        if not in_prefect_run():
-            return
+        if in_prefect_run():  # inside _publish: a preview that fails is logged, never fails training
+            self.id = _publish("GIF", lambda: markdown_in_place(self.key, progress_markdown(samples_dir, gif), self.id))
 
-        def publish() -> UUID:  # inside _publish: a preview that fails is logged, never fails training
-            from prefect.artifacts import create_markdown_artifact
-            from prefect.client.orchestration import get_client
-            from prefect.client.schemas.actions import ArtifactUpdate
 
-            markdown = progress_markdown(samples_dir, gif)
-            if self.id is None:
-                return create_markdown_artifact(markdown=markdown, key=self.key, description=GIF_DESCRIPTION)
-            get_client(sync_client=True).update_artifact(artifact_id=self.id, artifact=ArtifactUpdate(data=markdown))
-            return self.id
+def markdown_in_place(key: str, markdown: str, artifact_id: UUID | None = None) -> UUID:
+    """This flow run's markdown artifact `key` (`artifact_id`, else the one it has already published under
+    the key) updated in place, or else created: the flow run's page shows one card for it, not one per update."""
+    from prefect.artifacts import create_markdown_artifact
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.actions import ArtifactUpdate
+    from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterFlowRunId, ArtifactFilterKey
+    from prefect.context import FlowRunContext, TaskRunContext
 
-        self.id = _publish("GIF", publish) or self.id
+    client = get_client(sync_client=True)
+    if artifact_id is None:
+        context = TaskRunContext.get() or FlowRunContext.get()
+        run_id = context.task_run.flow_run_id if isinstance(context, TaskRunContext) else context.flow_run.id
+        mine = ArtifactFilter(key=ArtifactFilterKey(any_=[key]), flow_run_id=ArtifactFilterFlowRunId(any_=[run_id]))
+        found = client.read_artifacts(artifact_filter=mine, limit=1)
+        artifact_id = found[0].id if found else None
+    if artifact_id is None:
+        return create_markdown_artifact(markdown=markdown, key=key, description=GIF_DESCRIPTION)
+    client.update_artifact(artifact_id=artifact_id, artifact=ArtifactUpdate(data=markdown))
+    return artifact_id
 
 
 def publish_run_artifacts(summary_path: Path) -> None:
@@ -143,13 +152,22 @@ def publish_run_artifacts(summary_path: Path) -> None:
     summary, run_dir = run.read_summary(), run.root
     rows = metrics_rows(run)
     newest = f", the newest {MAX_TABLE_ROWS}" if len(rows) > MAX_TABLE_ROWS else ""
+    losses, quality, reference = split_columns(rows[-MAX_TABLE_ROWS:])
     _publish(
         "metrics table",
         create_table_artifact,
-        table=rows[-MAX_TABLE_ROWS:] or [{"epoch": "none yet"}],
+        table=losses or [{"epoch": "none yet"}],
         key=artifact_key(run_dir, "metrics"),
         description=f"Per-epoch losses of {run_dir}{newest}",
     )
+    if quality:  # not with --eval-every 0
+        _publish(
+            "quality table",
+            create_table_artifact,
+            table=quality,
+            key=artifact_key(run_dir, "quality"),
+            description=f"Quality per evaluated epoch of {run_dir}{newest} (lower is better){reference}",
+        )
     _publish(
         "summary",
         create_markdown_artifact,
@@ -157,14 +175,13 @@ def publish_run_artifacts(summary_path: Path) -> None:
         key=artifact_key(run_dir, "summary"),
         description=f"What the run in {run_dir} did",
     )
-    _publish(
-        "GIF",
-        lambda: create_markdown_artifact(  # inside _publish: an image that fails to read is logged, not fatal
-            markdown=progress_markdown(Path(summary["outputs"]["samples"]), Path(summary["outputs"]["gif"])),
-            key=artifact_key(run_dir, "gif"),
-            description=GIF_DESCRIPTION,
-        ),
+    gif, samples, key = (
+        Path(summary["outputs"]["gif"]),
+        Path(summary["outputs"]["samples"]),
+        artifact_key(run_dir, "gif"),
     )
+    # Inside _publish: an image that fails to read is logged, not fatal. The card training showed is updated.
+    _publish("GIF", lambda: markdown_in_place(key, progress_markdown(samples, gif)))
 
 
 def data_uri(mime: str, data: bytes) -> str:
@@ -204,7 +221,7 @@ def progress_markdown(samples_dir: Path, gif: Path, budget: int = MAX_PREVIEW_BY
     )
 
 
-SHOWN_DIGITS = 4  # significant digits of a float in what people read; metrics.csv keeps them all
+SHOWN_DIGITS = 3  # significant digits of a float in what people read; metrics.csv keeps them all
 
 
 def metrics_rows(run: RunFolder) -> list[dict[str, Any]]:
@@ -216,8 +233,24 @@ def metrics_rows(run: RunFolder) -> list[dict[str, Any]]:
     return [{k: v for k, v in row.items() if k not in silent} for row in rows]
 
 
+LOSS_COLUMNS = ("epoch", "step", "d_loss", "g_loss", "d_extra", "g_extra", "seconds")
+REFERENCE_COLUMNS = ("spread_real",)  # the same in every row: said once, in the table's description
+
+
+def split_columns(rows: list[dict[str, Any]]) -> tuple[list[dict], list[dict], str]:
+    """The metrics rows as two tables that fit the UI's page: losses and time, and the quality scores of
+    the epochs that were evaluated; plus the real images' figures that every row repeats, as text."""
+    losses = [{k: v for k, v in row.items() if k in LOSS_COLUMNS} for row in rows]
+    scored = [row for row in rows if row.get("swd") not in ("", None)]
+    quality = [{k: v for k, v in row.items() if k == "epoch" or k not in (*LOSS_COLUMNS, *REFERENCE_COLUMNS)}
+               for row in scored]  # fmt: skip
+    quality = [row for row in quality if len(row) > 1]
+    refs = [f"{k} {scored[-1][k]}" for k in REFERENCE_COLUMNS if scored and scored[-1].get(k) not in ("", None)]
+    return losses, quality, f"; real images: {', '.join(refs)}" if refs else ""
+
+
 def shown(value: Any, digits: int = SHOWN_DIGITS) -> Any:
-    """A float rounded to `digits` significant digits (0.42064355810483295 -> 0.4206); anything else as it is."""
+    """A float rounded to `digits` significant digits (0.42064355810483295 -> 0.421); anything else as it is."""
     if isinstance(value, float) and math.isfinite(value) and value != 0:
         return float(f"{value:.{digits}g}")
     return value
