@@ -27,5 +27,16 @@ def test_a_folder_at_or_past_epochs_says_why_nothing_was_trained_and_how_to_cont
     training = json.loads((params.run_dir / "summary.json").read_text())["training"]
     assert training["note"] == fewer.note  # and in the summary artifact
 
+    from click.testing import CliRunner
+
+    from flows.cli import cli
+
+    typed = ["--source", params.source, "--size", "28", "--channels", "1", "--batch-size", "4", "--latent-dim", "16"]
+    folders = ["--run-dir", str(params.run_dir), "--data-dir", str(params.data_dir)]
+    out = CliRunner().invoke(cli, ["run", *typed, *folders, "--epochs", "1"])
+    assert out.exit_code == 0, out.output
+    assert f"{fewer.note}; outputs in {params.run_dir}" in out.output  # the last words, not "Trained 0 steps"
+    assert "Trained 0 steps" not in out.output
+
     more = ganflow(**of_run(params.model_copy(update={"epochs": 3})))
     assert more.steps_trained == 2 and more.note == ""

@@ -142,7 +142,8 @@ class LiveGif(Callback):
 
     A render encodes every frame again, so its cost grows with the epochs (about 1.7 s for 300 frames of the
     sample): the next one waits until the time since the last one ended is `1 / share` times what that one
-    cost, which keeps the total under `share` of training's wall time however long the run (docs/performance.md).
+    cost, which keeps the total near `share` of training's wall time however long the run, plus the last
+    render (1.4% measured on the sample: docs/performance.md).
     When training ends with grids the GIF has not shown, it is drawn once more: a finished call leaves the same
     one-frame-per-epoch GIF that the render step writes (so render's cached result stays valid). The GIF is a
     view: a failure to write it is one warning, and training goes on (the render step reports it at the end).
