@@ -74,3 +74,35 @@ def test_train_gan_writes_the_gif_and_a_gif_that_cannot_be_written_does_not_stop
     assert trained.steps_run == 4
     lines = [r.getMessage() for r in caplog.records if "cannot be written while training" in r.getMessage()]
     assert len(lines) == 1, lines  # said once, not at every epoch
+
+
+def test_in_a_prefect_run_the_gif_card_is_one_per_flow_run_and_shows_the_newest_epoch(prefect_server, tmp_path):
+    """The UI's GIF preview follows training (created once, then updated in place), and the run's end
+    updates the same card instead of adding a second one to the flow run's page."""
+    from prefect import flow, get_client
+    from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterFlowRunId
+    from prefect.context import get_run_context
+
+    from tasks.report.artifacts import artifact_key, markdown_in_place, progress_markdown
+
+    run = RunFolder(tmp_path / "run")
+    seen, mine = [], {}
+
+    def cards() -> list:
+        with get_client(sync_client=True) as client:
+            return client.read_artifacts(artifact_filter=mine["filter"])
+
+    class Card(cb.Callback):
+        def on_epoch_end(self, loop, epoch, logs) -> None:
+            seen.append([f"all {epoch} epochs" in a.data for a in cards()])
+
+    @flow
+    def training() -> None:
+        mine["filter"] = ArtifactFilter(flow_run_id=ArtifactFilterFlowRunId(any_=[get_run_context().flow_run.id]))
+        callbacks = [cb.SampleGrid(run), cb.LiveGif(run, share=1e9), Card()]
+        TrainingLoop(TrainingState.build(CONFIG), _images(), 3, callbacks).run()
+        markdown_in_place(artifact_key(run.root, "gif"), progress_markdown(run.samples, run.gif))  # the end's
+
+    training()
+    assert seen == [[True], [True], [True]]  # one card, showing every epoch so far
+    assert len(cards()) == 1
