@@ -167,9 +167,10 @@ def memorization_lines(mem: dict) -> list[str]:
         f"Memorization: {mem['near_copy_fraction']:.1%} of generated images are near-copies of a training image "
         f"(real faces against the rest of their set: {mem['real_near_copy_fraction']:.1%}; a near-copy is under "
         f"{mem['near_copy_ratio']:g}x as far from its nearest training image as from the next one)",
-        f"  nearest training image: median distance {mem['nn_quantiles']['0.5']:.2f} for generated images, "
-        f"{mem['real_nn_median']:.2f} between real faces; {mem['closer_than_real_fraction']:.0%} are nearer than "
-        "that, as blurry or average-looking faces are (they sit close to many faces), so that alone is no copying",
+        f"  distance to the nearest training image: median {mem['nn_quantiles']['0.5']:.2f} for generated images, "
+        f"{mem['real_nn_median']:.2f} between real faces; {mem['closer_than_real_fraction']:.0%} of generated images "
+        "are nearer than that, as blurry or average-looking faces are (new real faces: about 50%): "
+        "no sign of copying on its own",
     ]
 
 

@@ -12,18 +12,8 @@ from tasks.report.artifacts import artifact_key, in_prefect_run, shown
 from tasks.report.sweep_report import SweepReport, markdown
 
 MAX_INLINE_BYTES = 2_000_000
-TABLE_COLUMNS = (
-    "name",
-    "state",
-    "stopped",
-    "epochs",
-    "steps",
-    "wall_seconds",
-    "swd",
-    "ndb",
-    "js",
-    "memorized",
-)  # memorized: near-copies
+# "memorized" is the share of near-copies (ganmodels/metrics/memorization.py)
+TABLE_COLUMNS = ("name", "state", "stopped", "epochs", "steps", "wall_seconds", "swd", "ndb", "js", "memorized")
 
 
 def inline_png(report: SweepReport) -> str:
