@@ -151,7 +151,10 @@ def run(verbose, **options) -> None:
     if stopped is not None:  # the temporary server is stopped by now
         click.echo(f"Stopped: {stopped}. The same command continues from there: {this_command()}", err=True)
         exit_at_once(stopped.exit_code)
-    click.echo(f"Trained {result.steps_trained} steps this run; outputs in {result.run_dir}")
+    if result.note:  # the run folder had already reached --epochs: why nothing was trained, and what to do
+        click.echo(f"{result.note}; outputs in {result.run_dir}")
+    else:
+        click.echo(f"Trained {result.steps_trained} steps this run; outputs in {result.run_dir}")
     if result.stopped == "budget":
         click.echo("Stopped on the time budget (--max-minutes); a larger budget or more --epochs continues it")
     click.echo(f"GIF: {result.gif}")

@@ -21,7 +21,8 @@ from tasks.report.artifacts import publish_run_artifacts
 from tasks.report.evaluate import evaluate
 from tasks.report.render import render
 from tasks.run_folder import RunFolder
-from tasks.train.epochs import epoch_target
+from tasks.train.epochs import epoch_target, nothing_to_train
+from tasks.train.loop import EPOCHS_DONE
 from tasks.train.task import train
 
 
@@ -34,6 +35,7 @@ class RunResult:
     steps_trained: int
     states: dict[str, str]
     stopped: str = "epochs"  # or "budget": training ended on --max-minutes
+    note: str = ""  # why nothing was trained, when the run folder had already reached --epochs
 
 
 def _step(log: dict[str, dict[str, Any]], name: str, task, **kwargs) -> Any:
@@ -49,16 +51,28 @@ def _step(log: dict[str, dict[str, Any]], name: str, task, **kwargs) -> Any:
 def ganflow(**parameters: Any) -> RunResult:
     """Train a DCGAN on a face dataset and render its progress as a GIF.
 
-    Artifacts: training progress (from the train step), and at the end the per-epoch metrics table, a
-    markdown summary and a link to the GIF. The run folder is locked for the whole run: a second run on it
-    stops at once with one line naming this one's PID.
+    Artifacts: training progress and the GIF (from the train step, kept current while it trains), and at
+    the end the per-epoch metrics and quality tables, a markdown summary and the final GIF. The run folder
+    is locked for the whole run: a second run on it stops at once with one line naming this one's PID.
     """
-    params = run_params(parameters)
+    params = _own_folder_per_deployment(run_params(parameters), parameters.get("run_dir"))
     run = RunFolder(params.run_dir)
     if params.restart:  # before the lock, which creates .lock: a refused --restart leaves no trace at all
         run.check_clearable()  # checked again under the lock, before anything is deleted (train's clear_training)
     with run.locked(), results_under(params.data_dir):  # cached results live with the data they describe
         return _run(params, run)
+
+
+def _own_folder_per_deployment(params: RunParams, run_dir: Any) -> RunParams:
+    """A deployment's run without a run_dir trains in runs/<deployment>/<default name>, so it never continues
+    (or finds already trained) the folder that `ganflow run` with the same settings uses, nor another
+    deployment's; the settings still name the folder inside, so a changed size starts a new one."""
+    from prefect.runtime import deployment
+
+    if run_dir is not None or not deployment.name:
+        return params
+    folder = Path("runs") / deployment.name / params.default_run_name()
+    return params.model_copy(update={"run_dir": folder.expanduser().resolve()})
 
 
 def _run(params: RunParams, run: RunFolder) -> RunResult:
@@ -107,6 +121,11 @@ def _run(params: RunParams, run: RunFolder) -> RunResult:
         options=options,
         run_dir=run_dir,
     )
+    steps_trained = 0 if steps["train"]["state"] == "Cached" else model.steps_run
+    note = ""
+    if steps_trained == 0 and model.stopped == EPOCHS_DONE and model.epochs >= options.epochs:
+        note = nothing_to_train(run_dir, model.epochs, options.epochs)
+        get_run_logger().warning(note)
     gif = _step(steps, "render", render, samples_dir=model.samples, gif_path=run.gif, epochs=model.epochs)
 
     quality = _step(
@@ -120,7 +139,6 @@ def _run(params: RunParams, run: RunFolder) -> RunResult:
         inception_weights=params.inception_weights,
     )
 
-    steps_trained = 0 if steps["train"]["state"] == "Cached" else model.steps_run
     summary = run.write_summary(
         params=params,
         dataset={
@@ -140,6 +158,7 @@ def _run(params: RunParams, run: RunFolder) -> RunResult:
             "runtime": model.runtime,
             "extra_updates": model.extra_updates,
             "stopped": model.stopped,
+            "note": note,
         },
         quality={
             "best_epoch": model.best_epoch,
@@ -169,4 +188,5 @@ def _run(params: RunParams, run: RunFolder) -> RunResult:
         steps_trained,
         {name: s["state"] for name, s in steps.items()},
         model.stopped,
+        note,
     )

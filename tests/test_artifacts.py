@@ -44,8 +44,7 @@ def test_the_gif_and_newest_grid_are_inline_images_within_the_budget(tmp_path):
     import numpy as np
 
     from tasks.pictures import image_grid, write_png
-    from tasks.report.artifacts import progress_markdown
-    from tasks.report.render import sample_path
+    from tasks.progress_gif import progress_markdown, sample_path
 
     rng = np.random.default_rng(0)
     for epoch in range(1, 121):  # noise compresses worst
@@ -62,6 +61,36 @@ def test_the_gif_and_newest_grid_are_inline_images_within_the_budget(tmp_path):
 
 
 def test_a_run_without_grids_says_so(tmp_path):
-    from tasks.report.artifacts import progress_markdown
+    from tasks.progress_gif import progress_markdown
 
     assert "No sample grids yet" in progress_markdown(tmp_path, tmp_path / "progress.gif")
+
+
+def test_tables_and_the_summary_show_meaningful_digits_and_no_empty_columns(tmp_path):
+    """metrics.csv keeps every digit; what a person reads (the UI's tables, the summary) does not, and the
+    columns go in two tables that fit the UI's page: losses and time, quality scores."""
+    from tasks.train.run_folder import RunFolder
+
+    from tasks.report.artifacts import metrics_rows, split_columns
+
+    run = RunFolder(tmp_path)
+    header = {"epoch": 1, "step": 6, "d_loss": 0.42064355810483295, "g_loss": 1.7357797423998516, "d_extra": 0}
+    scores = {"swd": 208.3945, "js": 0.0005778612, "colour_train": "", "spread_real": 19.821, "seconds": 7.6143}
+    rows = [{**header, "g_extra": 0, **scores}, {**header, "epoch": 2, "g_extra": 0, **scores, "swd": ""}]
+    run.write_metrics(rows)
+    assert "0.42064355810483295" in run.metrics.read_text()  # the data keeps them
+    shown = metrics_rows(run)
+    assert shown[0] == {"epoch": 1, "step": 6, "d_loss": 0.421, "g_loss": 1.74, "swd": 208.0, "js": 0.000578,
+                        "spread_real": 19.8, "seconds": 7.61}  # fmt: skip
+    losses, quality, reference = split_columns(shown)
+    assert losses == [{"epoch": e, "step": 6, "d_loss": 0.421, "g_loss": 1.74, "seconds": 7.61} for e in (1, 2)]
+    assert quality == [{"epoch": 1, "swd": 208.0, "js": 0.000578}]  # only the evaluated epoch
+    assert reference == "; real images: spread_real 19.8"
+    summary = {
+        "dataset": {"source": "sample", "count": 100, "skipped": 0},
+        "training": {"epochs": 1, "total_steps": 6, "steps_this_run": 6},
+        "steps": {},
+        "outputs": {"gif": "/r/progress.gif", "generator": "/g", "metrics": "/m", "checkpoints": "/c"},
+    }
+    text = summary_markdown(summary, rows[0], [])
+    assert "d_loss 0.421, g_loss 1.74" in text and "0.42064" not in text

@@ -57,7 +57,19 @@ def test_memorization_flags_an_exact_copy(faces):
     result = memorization(fake, train)
     assert result["closest"][0][:2] == (5, 7) and result["closest"][0][2] == pytest.approx(0.0, abs=1e-3)
     assert result["real_nn_median"] > 0  # real-to-real excludes each image itself
-    assert result["copy_fraction"] < 0.9
+    assert result["near_copy_fraction"] == pytest.approx(1 / 6)  # the copy, and none of the unseen faces
+    assert result["real_near_copy_fraction"] == 0
+
+
+def test_a_blurry_average_face_is_close_to_every_face_but_no_near_copy(faces):
+    """What a blurry early generator draws: nearer every training face than real faces are to each other,
+    which the distance alone reported as 100% "memorized"; a training face under noise is a near-copy."""
+    train = faces[10:]
+    blurry = np.repeat(train.mean(0, keepdims=True).round().astype(np.uint8), 16, 0)
+    result = memorization(blurry, train)
+    assert result["closer_than_real_fraction"] == 1.0 and result["near_copy_fraction"] == 0.0
+    noisy = np.clip(train[:16] + np.random.default_rng(0).normal(0, 20, train[:16].shape), 0, 255).astype(np.uint8)
+    assert memorization(noisy, train)["near_copy_fraction"] == 1.0
 
 
 def test_fid_is_skipped_without_weights_and_its_math_is_right(tmp_path, monkeypatch):

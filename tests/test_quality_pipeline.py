@@ -2,6 +2,7 @@
 
 import csv
 import json
+import re
 
 import imageio.v3 as iio
 import pytest
@@ -68,6 +69,11 @@ def test_ganflow_evaluate_recomputes_a_run_and_a_checkpoint(params):
     out = CliRunner().invoke(cli, ["evaluate", "--run-dir", str(params.run_dir), "--num", "8"])
     assert out.exit_code == 0, out.output
     assert "SWD x1e3" in out.output and "FID/KID skipped" in out.output
+    # A 2-epoch generator draws blurry faces: near-copies, with the real faces' figure beside them, then the
+    # distance share with its reading, never that share alone as "memorization".
+    assert re.search(r"Memorization: \d+\.\d% of generated images are near-copies .*\(real faces against the rest "
+                     r"of their set: \d+\.\d%", out.output), out.output  # fmt: skip
+    assert "no sign of copying on its own" in out.output and "closer to a training image than real" not in out.output
     assert json.loads((params.run_dir / "evaluation.json").read_text())["images"] == 8
     out = CliRunner().invoke(cli, ["evaluate", "--run-dir", str(params.run_dir), "--checkpoint", "best", "--num", "8"])
     assert out.exit_code == 0, out.output

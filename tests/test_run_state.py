@@ -184,7 +184,7 @@ def _same_weights(a: list[np.ndarray], b: list[np.ndarray]) -> bool:
 def test_a_file_stamp_sees_other_bytes_of_the_same_size_and_keeps_its_record(tmp_path):
     from tasks.caching import cache_problems
     from tasks.hashing import FileStamp, stamps
-    from tasks.report.render import ProgressGif
+    from tasks.progress_gif import ProgressGif
 
     path = tmp_path / "progress.gif"
     path.write_bytes(bytes(range(256)) * 4)

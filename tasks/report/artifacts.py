@@ -7,22 +7,20 @@ and never fails the step: the files on disk are the record, artifacts are the vi
 
 A browser does not open a file:// link from the UI's http page, and `create_image_artifact` needs an
 http(s) URL, so the GIF and the newest sample grid are shown inline: a markdown artifact whose images are
-data: URIs (the UI's markdown renderer shows them), a downscaled preview kept under `MAX_PREVIEW_BYTES`.
+data: URIs (the UI's markdown renderer shows them), a downscaled preview (tasks/progress_gif.py).
 """
 
+import math
 from pathlib import Path
 from typing import Any
 
-from tasks.prefect_artifacts import PREVIEW_SIDE, artifact_key, data_uri, in_prefect_run, publish
+from tasks.prefect_artifacts import artifact_key, in_prefect_run, publish
 from tasks.preprocess.manifest import read_manifest
+from tasks.progress_gif import markdown_in_place, progress_markdown
 from tasks.run_folder import RunFolder
 
 MAX_TABLE_ROWS = 1000  # the newest epochs; metrics.csv holds them all
 MAX_SKIPPED_LISTED = 20
-MAX_PREVIEW_BYTES = 750_000  # the GIF preview and the grid together, before base64 (which adds a third)
-PREVIEW_FRAMES = 40  # epochs in the GIF preview, spread from the first to the last
-
-
 def publish_run_artifacts(summary_path: Path) -> None:
     """The metrics table, the markdown summary and the GIF with the newest grid, all from the run's summary.json."""
     if not in_prefect_run():
@@ -33,13 +31,22 @@ def publish_run_artifacts(summary_path: Path) -> None:
     summary, run_dir = run.read_summary(), run.root
     rows = metrics_rows(run)
     newest = f", the newest {MAX_TABLE_ROWS}" if len(rows) > MAX_TABLE_ROWS else ""
+    losses, quality, reference = split_columns(rows[-MAX_TABLE_ROWS:])
     publish(
         "metrics table",
         create_table_artifact,
-        table=rows[-MAX_TABLE_ROWS:] or [{"epoch": "none yet"}],
+        table=losses or [{"epoch": "none yet"}],
         key=artifact_key(run_dir, "metrics"),
         description=f"Per-epoch losses of {run_dir}{newest}",
     )
+    if quality:  # not with --eval-every 0
+        publish(
+            "quality table",
+            create_table_artifact,
+            table=quality,
+            key=artifact_key(run_dir, "quality"),
+            description=f"Quality per evaluated epoch of {run_dir}{newest} (lower is better){reference}",
+        )
     publish(
         "summary",
         create_markdown_artifact,
@@ -47,53 +54,48 @@ def publish_run_artifacts(summary_path: Path) -> None:
         key=artifact_key(run_dir, "summary"),
         description=f"What the run in {run_dir} did",
     )
-    publish(
-        "GIF",
-        lambda: create_markdown_artifact(  # inside publish: an image that fails to read is logged, not fatal
-            markdown=progress_markdown(Path(summary["outputs"]["samples"]), Path(summary["outputs"]["gif"])),
-            key=artifact_key(run_dir, "gif"),
-            description="The progress GIF (a preview) and the newest sample grid",
-        ),
+    gif, samples, key = (
+        Path(summary["outputs"]["gif"]),
+        Path(summary["outputs"]["samples"]),
+        artifact_key(run_dir, "gif"),
     )
+    # Inside publish: an image that fails to read is logged, not fatal. The card training showed is updated.
+    publish("GIF", lambda: markdown_in_place(key, progress_markdown(samples, gif)))
 
 
-def progress_markdown(samples_dir: Path, gif: Path, budget: int = MAX_PREVIEW_BYTES) -> str:
-    """The GIF (fewer frames until it fits the budget) and the newest grid, inline, with where the files are."""
-    from tasks.pictures import encode_png, fit_within, labelled_frame, read_rgb
-    from tasks.report.render import preview_gif, sample_frames
-
-    frames = sample_frames(samples_dir)
-    if not frames:
-        return f"# Progress\n\nNo sample grids yet in `{samples_dir}`.\n"
-    epoch, newest = frames[-1]
-    grid = encode_png(fit_within(labelled_frame(read_rgb(newest), f"epoch {epoch}"), PREVIEW_SIDE))
-    most = PREVIEW_FRAMES
-    animation, shown = preview_gif(samples_dir, most, PREVIEW_SIDE)
-    while len(animation) + len(grid) > budget and shown > 2:  # fewer frames, in proportion to the excess
-        most = max(2, min(shown - 1, int(shown * 0.9 * (budget - len(grid)) / len(animation))))
-        animation, shown = preview_gif(samples_dir, most, PREVIEW_SIDE)
-    of = f"{shown} of {len(frames)} epochs" if shown < len(frames) else f"all {len(frames)} epochs"
-    return "\n".join(
-        [
-            f"# Progress of `{gif.parent.name}`",
-            "",
-            f"![progress GIF, {of}]({data_uri('image/gif', animation)})",
-            "",
-            f"A preview ({of}); the full GIF, one frame per epoch: `{gif}`",
-            "",
-            f"## Newest samples: epoch {epoch}",
-            "",
-            f"![samples at epoch {epoch}]({data_uri('image/png', grid)})",
-            "",
-            f"`{newest}`",
-            "",
-        ]
-    )
+SHOWN_DIGITS = 3  # significant digits of a float in what people read; metrics.csv keeps them all
 
 
 def metrics_rows(run: RunFolder) -> list[dict[str, Any]]:
-    """The run's metrics with numbers as numbers, for the table."""
-    return [{k: _number(v) for k, v in row.items()} for row in run.read_metrics()]
+    """The run's metrics as a person reads them: numbers as numbers, floats to `SHOWN_DIGITS` significant
+    digits, and no column that says nothing (empty in every row, or the balance rule's zeros when it is off)."""
+    rows = [{k: shown(_number(v)) for k, v in row.items()} for row in run.read_metrics()]
+    silent = {k for k in (rows[0] if rows else {}) if all(r.get(k) in ("", None) for r in rows)}
+    silent |= {k for k in ("d_extra", "g_extra") if rows and all(r.get(k) in (0, "", None) for r in rows)}
+    return [{k: v for k, v in row.items() if k not in silent} for row in rows]
+
+
+LOSS_COLUMNS = ("epoch", "step", "d_loss", "g_loss", "d_extra", "g_extra", "seconds")
+REFERENCE_COLUMNS = ("spread_real",)  # the same in every row: said once, in the table's description
+
+
+def split_columns(rows: list[dict[str, Any]]) -> tuple[list[dict], list[dict], str]:
+    """The metrics rows as two tables that fit the UI's page: losses and time, and the quality scores of
+    the epochs that were evaluated; plus the real images' figures that every row repeats, as text."""
+    losses = [{k: v for k, v in row.items() if k in LOSS_COLUMNS} for row in rows]
+    scored = [row for row in rows if row.get("swd") not in ("", None)]
+    quality = [{k: v for k, v in row.items() if k == "epoch" or k not in (*LOSS_COLUMNS, *REFERENCE_COLUMNS)}
+               for row in scored]  # fmt: skip
+    quality = [row for row in quality if len(row) > 1]
+    refs = [f"{k} {scored[-1][k]}" for k in REFERENCE_COLUMNS if scored and scored[-1].get(k) not in ("", None)]
+    return losses, quality, f"; real images: {', '.join(refs)}" if refs else ""
+
+
+def shown(value: Any, digits: int = SHOWN_DIGITS) -> Any:
+    """A float rounded to `digits` significant digits (0.42064355810483295 -> 0.421); anything else as it is."""
+    if isinstance(value, float) and math.isfinite(value) and value != 0:
+        return float(f"{value:.{digits}g}")
+    return value
 
 
 def _number(text: str) -> Any:
@@ -132,10 +134,12 @@ def summary_markdown(summary: dict, last_metrics: dict | None, skipped: list[dic
         f"- epochs: **{training['epochs']}**, total steps: {training['total_steps']}, "
         f"trained this run: {training['steps_this_run']}",
     ]
+    if training.get("note"):
+        lines.append(f"- {training['note']}")
     if training.get("stopped") == "budget":
         lines.append("- stopped on its time budget (--max-minutes); a larger budget or more epochs continues it")
     if last_metrics:
-        lines.append("- final epoch: " + ", ".join(f"{k} {v}" for k, v in last_metrics.items() if v != ""))
+        lines.append("- final epoch: " + ", ".join(f"{k} {shown(v)}" for k, v in last_metrics.items() if v != ""))
     if quality := summary.get("quality"):
         lines += ["", "## Quality", f"- final SWD x1e3: **{quality['swd']:.2f}** (lower is better)"]
         if quality.get("colour") is not None:

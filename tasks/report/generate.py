@@ -13,7 +13,7 @@ from ganmodels.latents import latent_walk, sample_latents
 from ganmodels.tf import keras
 from tasks.errors import UserError
 from tasks.pictures import image_grid, write_png
-from tasks.report.render import write_gif
+from tasks.progress_gif import write_gif
 from tasks.run_folder import RunFolder
 from tasks.train.checkpoints import generator_from_checkpoint
 

@@ -10,6 +10,7 @@ import base64
 from ganmodels.metrics.registry import metrics
 from tasks.prefect_artifacts import artifact_key, in_prefect_run
 from tasks.progress import run_logger
+from tasks.report.artifacts import shown
 from tasks.report.sweep_report import SweepReport, markdown
 
 MAX_INLINE_BYTES = 2_000_000
@@ -42,7 +43,7 @@ def publish_sweep_artifacts(report: SweepReport) -> None:
             description=f"Sweep report: {sweep_dir}",
         )
         rows = [
-            {**{k: c.get(k) for k in table_columns()}, **{f"opt_{k}": v for k, v in c["point"].items()}}
+            {**{k: shown(c.get(k)) for k in table_columns()}, **{f"opt_{k}": v for k, v in c["point"].items()}}
             for c in report.data["children"]
         ]
         create_table_artifact(key=artifact_key(sweep_dir, "sweep-runs"), table=rows, description="Sweep runs")

@@ -22,7 +22,7 @@ from ganmodels.metrics.registry import metrics
 from ganmodels.metrics.registry import num as _num
 from tasks.atomic import read_json, write_bytes, write_json
 from tasks.pictures import write_png
-from tasks.report.render import sample_frames
+from tasks.progress_gif import sample_frames
 from tasks.run_folder import RunFolder
 
 TILE_SIDE = 224  # px: grids are enlarged (nearest neighbour) to this height so labels fit and faces show

@@ -4,8 +4,8 @@
 in list order; `logs` starts as the epoch's metrics row (epoch, step, mean losses) and each callback may
 add to it (the sample grid, quality scores, whether the epoch is the best so far) for the ones after it.
 The order of `default_callbacks` is the order files are written at an epoch's end: the sample grid, the
-quality scores and best checkpoint, TensorBoard, the metrics row, the checkpoint; so a run stopped between
-any two of them resumes from the previous checkpoint and writes them all again.
+quality scores and best checkpoint, TensorBoard, the metrics row, the checkpoint, progress.gif when due; so a
+run stopped between any two of them resumes from the previous checkpoint and writes them all again.
 """
 
 from __future__ import annotations
@@ -21,15 +21,17 @@ from ganmodels.train_step import to_uint8
 from tasks.hashing import FileStamp
 from tasks.pictures import image_grid, write_png
 from tasks.progress import Throttled, run_logger
+from tasks.progress_gif import LivePreview, render_gif, sample_frames
 from tasks.quality import TRAINING_SUBSET, epoch_scores, real_subset
 from tasks.run_folder import RunFolder
 from tasks.train.best_so_far import BestSoFar
 from tasks.train.checkpoints import Checkpoints
 from tasks.train.curves import write_curves
-from tasks.train.loop import Callback, TrainingLoop
+from tasks.train.loop import INTERRUPTED, Callback, TrainingLoop
 from tasks.train.progress_artifact import TrainingProgress
 
 GRID_SAMPLES = 36
+LIVE_GIF_SHARE = 0.01  # of training's wall time, at most, spent keeping progress.gif and its preview current
 
 
 class SampleGrid(Callback):
@@ -123,6 +125,52 @@ class MetricsLog(Callback):
 
     def on_train_begin(self, loop: TrainingLoop) -> None:
         self.started = time.perf_counter()
+
+
+class LiveGif(Callback):
+    """progress.gif and the UI's GIF preview kept current while training, from the sample grids.
+
+    A render encodes every frame again, so its cost grows with the epochs (about 1.7 s for 300 frames of the
+    sample): the next one waits until the time since the last one ended is `1 / share` times what that one
+    cost, which keeps the total near `share` of training's wall time however long the run, plus the last
+    render (1.4% measured on the sample: docs/performance.md).
+    When training ends with grids the GIF has not shown, it is drawn once more: a finished call leaves the same
+    one-frame-per-epoch GIF that the render step writes (so render's cached result stays valid). The GIF is a
+    view: a failure to write it is one warning, and training goes on (the render step reports it at the end).
+    """
+
+    def __init__(self, run: RunFolder, share: float = LIVE_GIF_SHARE):
+        self.run, self.share, self.preview = run, share, LivePreview(run.root)
+        self.spent, self.renders, self.failed = 0.0, 0, False
+
+    def on_train_begin(self, loop: TrainingLoop) -> None:
+        self.ready_at, self.pending = time.perf_counter(), False
+
+    def on_epoch_end(self, loop: TrainingLoop, epoch: int, logs: dict[str, Any]) -> None:
+        self.pending = True
+        if time.perf_counter() >= self.ready_at:
+            self.render()
+
+    def on_train_end(self, loop: TrainingLoop) -> None:
+        if loop.stopped == INTERRUPTED:  # a user who pressed Ctrl-C waits for no GIF: the rerun draws it
+            return
+        if self.pending or loop.mid_epoch:  # SampleGrid drew the stopped epoch's grid
+            self.render()
+
+    def render(self) -> None:
+        if self.failed or not sample_frames(self.run.samples):
+            return
+        started = time.perf_counter()
+        try:
+            render_gif(self.run.samples, self.run.gif)
+        except OSError as exc:
+            self.failed = True
+            run_logger().warning("%s cannot be written while training (%s); training goes on", self.run.gif, exc)
+            return
+        self.preview.show(self.run.samples, self.run.gif)
+        ended = time.perf_counter()
+        self.spent, self.renders, self.pending = self.spent + ended - started, self.renders + 1, False
+        self.ready_at = ended + (ended - started) / self.share
 
 
 class Checkpointing(Callback):

@@ -23,3 +23,13 @@ from tasks.run_folder import RunFolder
 def epoch_target(run_dir: Path, more_epochs: int, restart: bool = False) -> int:
     """The total epochs this flow run trains to."""
     return (0 if restart else RunFolder(run_dir).trained_epochs()) + more_epochs
+
+
+def nothing_to_train(run_dir: Path, reached: int, target: int) -> str:
+    """The one line that says why a run trained nothing: `--epochs` is the total its folder trains to."""
+    where = f"{run_dir} is already at epoch {reached}"
+    asked = f"--epochs {target}" + (" (a total, not a number to add)" if reached > target else "")
+    return (
+        f"Nothing to train: {where}, and {asked} is reached. To train on, pass a larger --epochs "
+        f"(e.g. --epochs {reached + max(target, 1)}), --more-epochs N for N more, or another --run-dir for a new run"
+    )

@@ -2,8 +2,9 @@
 
 `train_gan` is a short loop: batches through the train step, then at every step's and epoch's end the
 callbacks (tasks/train/callbacks.py) write what the rest of the pipeline reads: sample grids, quality
-scores and the best checkpoint, TensorBoard, metrics.csv, checkpoints, the progress artifact. The run
-folder's files are named by tasks/run_folder.py, checkpoints handled by tasks/train/checkpoints.py.
+scores and the best checkpoint, TensorBoard, metrics.csv, checkpoints, the live progress.gif, the progress
+artifact. The run folder's files are named by tasks/run_folder.py, checkpoints handled by
+tasks/train/checkpoints.py.
 A run stopped anywhere, even by SIGKILL mid-epoch, resumes from the last checkpoint that restores and
 (with deterministic ops, the CPU default) finishes with bit-identical weights.
 """
@@ -115,6 +116,7 @@ def _callbacks(
         cb.TensorBoard(run),
         cb.MetricsLog(run, int(state.epoch.numpy())),
         cb.Checkpointing(checkpoints),
+        cb.LiveGif(run),
         cb.Progress(run, balance=config.balance_margin is not None),
     ]
     if options.max_minutes is not None:
