@@ -102,7 +102,7 @@ def gif_line(flow_run_id: str) -> str | None:
     folder = run_folder(run.parameters or {})
     if folder == "-":
         return None
-    from tasks.train.run_folder import RunFolder
+    from tasks.run_folder import RunFolder
 
     gif = RunFolder(Path(folder)).gif
     if run.deployment_id is None:

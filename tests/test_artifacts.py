@@ -69,9 +69,8 @@ def test_a_run_without_grids_says_so(tmp_path):
 def test_tables_and_the_summary_show_meaningful_digits_and_no_empty_columns(tmp_path):
     """metrics.csv keeps every digit; what a person reads (the UI's tables, the summary) does not, and the
     columns go in two tables that fit the UI's page: losses and time, quality scores."""
-    from tasks.train.run_folder import RunFolder
-
     from tasks.report.artifacts import metrics_rows, split_columns
+    from tasks.run_folder import RunFolder
 
     run = RunFolder(tmp_path)
     header = {"epoch": 1, "step": 6, "d_loss": 0.42064355810483295, "g_loss": 1.7357797423998516, "d_extra": 0}

@@ -4,12 +4,12 @@ GIF the render step writes."""
 import imageio.v3 as iio
 import numpy as np
 import pytest
-from tasks.train.run_folder import RunFolder
 
 from ganmodels.config import GanConfig
 from ganmodels.state import TrainingState
 from tasks.preprocess.task import PreprocessedData
 from tasks.progress_gif import render_gif
+from tasks.run_folder import RunFolder
 from tasks.train import callbacks as cb
 from tasks.train.options import TrainOptions
 from tasks.train.task import TrainingLoop, train_gan
