@@ -16,6 +16,7 @@ from flows.params import RunParams
 from tasks.acquire.sources.download import query_warning
 from tasks.acquire.task import acquire
 from tasks.caching import results_under
+from tasks.disk_space import MB, space_for
 from tasks.preprocess.task import preprocess
 from tasks.report.artifacts import publish_run_artifacts
 from tasks.report.evaluate import evaluate
@@ -59,6 +60,12 @@ def ganflow(**parameters: Any) -> RunResult:
         run.check_clearable()  # checked again under the lock, before anything is deleted (train's clear_training)
     with run.locked(), results_under(params.data_dir):  # cached results live with the data they describe
         return _run(params, run)
+
+
+def _summary_written(run: RunFolder, **sections: Any) -> Path:
+    """summary.json, or one line when the run folder has no room left for it."""
+    with space_for("--run-dir", run.root, "writing the summary", lambda: MB):
+        return run.write_summary(**sections)
 
 
 def _run(params: RunParams, run: RunFolder) -> RunResult:
@@ -121,7 +128,8 @@ def _run(params: RunParams, run: RunFolder) -> RunResult:
     )
 
     steps_trained = 0 if steps["train"]["state"] == "Cached" else model.steps_run
-    summary = run.write_summary(
+    summary = _summary_written(
+        run,
         params=params,
         dataset={
             "count": data.count,

@@ -26,6 +26,7 @@ from ganmodels.metrics.ndb import ndb_js
 from ganmodels.metrics.swd import swd
 from tasks.atomic import atomic_path, write_json
 from tasks.caching import step_options
+from tasks.disk_space import MB, space_for
 from tasks.errors import UserError
 from tasks.hashing import FileStamp, stamps
 from tasks.preprocess.split import Split
@@ -247,7 +248,8 @@ def evaluate(
 
     `trained` (the train step's result) is part of the cache key, so more training means a new report.
     """
-    return evaluate_generator(load_generator(model=trained.generator), npy, run_dir, count, inception_weights)
+    with space_for("--run-dir", run_dir, "evaluating", lambda: MB):  # a report and a picture
+        return evaluate_generator(load_generator(model=trained.generator), npy, run_dir, count, inception_weights)
 
 
 @dataclass

@@ -12,6 +12,7 @@ from prefect import task
 
 from tasks.atomic import write_bytes
 from tasks.caching import step_options
+from tasks.disk_space import files_size, space_for
 from tasks.errors import UserError
 from tasks.hashing import FileStamp, stamps
 
@@ -147,4 +148,6 @@ def render(samples_dir: Path, gif_path: Path, epochs: int) -> ProgressGif:
 
     `epochs` is part of the cache key only: a continued run has new frames to add.
     """
-    return render_gif(samples_dir, gif_path)
+    frames = lambda: 2 * files_size([path for _, path in sample_frames(samples_dir)])  # noqa: E731
+    with space_for("--run-dir", gif_path.parent, "writing the GIF", frames):
+        return render_gif(samples_dir, gif_path)
