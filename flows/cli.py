@@ -325,19 +325,24 @@ def retry(flow_run) -> None:
     """Retry a finished run: steps that finished come from the cache; the failed step and those after it run.
 
     For a sweep's run (`ganflow sweep`): children that finished are reused, the others run again.
-    A thin pass-through to `prefect flow-run retry ID`. A run of a deployment is scheduled again for its
-    worker; a run started with `ganflow run` runs again here (this adds the --entrypoint that prefect
-    needs for it).
+    It runs `prefect flow-run retry ID`. A run of a deployment is scheduled again for its worker and
+    watched until a worker takes it (when the worker's late report of a killed process undoes the retry,
+    it is made again, or one line says it did not take); a run started with `ganflow run` runs again
+    here (this adds the --entrypoint that prefect needs for it).
     """
     import subprocess
 
     from flows.project_dir import installed_checkout
+    from flows.retry_check import retry_until_taken
     from flows.run_history import flow_name_of
 
     entrypoints = {"ganflow": "flows/ganflow.py:ganflow", "ganflow-sweep": "flows/sweep.py:ganflow_sweep"}
     entrypoint = str(installed_checkout() / entrypoints.get(flow_name_of(flow_run) or "", entrypoints["ganflow"]))
     command = [sys.executable, "-m", "prefect", "flow-run", "retry", flow_run, "--entrypoint", entrypoint]
-    sys.exit(subprocess.call(command))
+    code, line = retry_until_taken(flow_run, lambda: subprocess.call(command))  # checks that the retry took
+    if line:
+        click.echo(line, err=code != 0)
+    sys.exit(code)
 
 
 @cli.command()
