@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 from uuid import UUID
 
+from tasks.api_watch import API
 from tasks.preprocess.manifest import read_manifest
 from tasks.progress import run_logger
 from tasks.train.run_folder import RunFolder
@@ -41,7 +42,7 @@ def artifact_key(run_dir: Path, kind: str) -> str:
 
 
 def _publish(what: str, create, **kwargs) -> UUID | None:
-    if not in_prefect_run():
+    if not in_prefect_run() or not API.reachable():  # a server gone away: skipped, and said once
         return None
     try:
         return create(**kwargs)
