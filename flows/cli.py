@@ -503,10 +503,11 @@ class _one_line_errors:
         self.user_error, self.folders = user_error, folders
 
     def _filter(self, record) -> bool:
+        from tasks.api_watch import api_gone_line
         from tasks.errors import user_os_error
 
         exc = record.exc_info[1] if record.exc_info else None
-        if isinstance(exc, self.user_error) or user_os_error(exc):
+        if isinstance(exc, self.user_error) or user_os_error(exc) or api_gone_line(exc):
             record.exc_info = record.exc_text = None
         return True
 
@@ -526,6 +527,10 @@ class _one_line_errors:
         if isinstance(exc, self.user_error):
             raise click.ClickException(str(exc)) from None
         if line := user_os_error(exc, self.folders):  # a folder the user chose cannot be written: say which and why
+            raise click.ClickException(line) from None
+        from tasks.api_watch import api_gone_line
+
+        if line := api_gone_line(exc):  # the server went away and stayed away past the client's retries
             raise click.ClickException(line) from None
         return False
 

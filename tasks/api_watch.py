@@ -53,3 +53,25 @@ class ApiWatch:
 
 
 API = ApiWatch()
+
+
+def api_gone_line(exc: BaseException | None) -> str | None:
+    """One line when `exc` (or what caused it) is a request to the Prefect API that found no server; None
+    for anything else, a download that failed included."""
+    url = ApiWatch._url()
+    seen = 0
+    while exc is not None and seen < 10:
+        if url and isinstance(exc, httpx.TransportError):
+            try:
+                target = exc.request.url
+            except RuntimeError:  # an error raised without its request
+                target = None
+            api = httpx.URL(url)
+            if target is not None and (target.host, target.port) == (api.host, api.port):
+                return (
+                    f"the Prefect API at {url} stopped answering ({exc}); everything finished so far is kept in "
+                    "the run folder and the cache: start the server again and run the same command, it goes "
+                    "on from where it stopped"
+                )
+        exc, seen = exc.__cause__ or exc.__context__, seen + 1
+    return None
