@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from PIL import Image
+from test_resume import _latest_step
 
 pytestmark = pytest.mark.slow  # runs ganflow in subprocesses, again and again
 
@@ -65,15 +66,6 @@ def _reached(moment: str | None, log: Path, start: int, checkpoints: Path) -> bo
     with open(log, "rb") as f:
         f.seek(start)
         return re.search(moment, f.read().decode(errors="replace")) is not None
-
-
-def _latest_step(checkpoints: Path) -> int | None:
-    try:
-        text = (checkpoints / "checkpoint").read_text()
-    except OSError:
-        return None
-    m = re.search(r'^model_checkpoint_path: "ckpt-(\d+)"', text, re.MULTILINE)
-    return int(m.group(1)) if m else None
 
 
 def _killed_at(command: list[str], env: dict, moment: str | None, delay: float, log: Path, run_dir: Path) -> int | None:
