@@ -365,12 +365,14 @@ def retry(flow_run) -> None:
     """Retry a finished run: steps that finished come from the cache; the failed step and those after it run.
 
     For a sweep's run (`ganflow sweep`): children that finished are reused, the others run again.
-    A thin pass-through to `prefect flow-run retry ID`. A run of a deployment is scheduled again for its
-    worker; a run started with `ganflow run` runs again here (this adds the --entrypoint that prefect
-    needs for it).
+    It runs `prefect flow-run retry ID`. A run of a deployment is scheduled again for its worker and
+    watched until a worker takes it (when the worker's late report of a killed process undoes the retry,
+    it is made again, or one line says it did not take); a run started with `ganflow run` runs again
+    here (this adds the --entrypoint that prefect needs for it).
     """
     from flows.child_command import call
     from flows.project_dir import installed_checkout
+    from flows.retry_check import retry_until_taken
     from flows.run_history import flow_name_of, gif_line
     from flows.temporary_server import prefect_api
     from tasks.errors import UserError
@@ -381,7 +383,9 @@ def retry(flow_run) -> None:
         flow_name = flow_name_of(flow_run)
         entrypoint = str(installed_checkout() / entrypoints.get(flow_name or "", entrypoints["ganflow"]))
         command = [sys.executable, "-m", "flows.prefect_cli", "flow-run", "retry", flow_run, "--entrypoint", entrypoint]
-        code = call(command)  # Prefect's CLI with the calm terminal of `ganflow run`
+        code, line = retry_until_taken(flow_run, lambda: call(command))  # Prefect's CLI, calm; checks it took
+        if line:
+            click.echo(line, err=code != 0)
         if code == 0 and flow_name == "ganflow" and (line := gif_line(flow_run)):
             click.echo(line)
     sys.exit(code)
@@ -537,10 +541,11 @@ class _one_line_errors:
         self.user_error, self.folders = user_error, folders
 
     def _filter(self, record) -> bool:
+        from tasks.api_watch import api_gone_line
         from tasks.errors import user_os_error
 
         exc = record.exc_info[1] if record.exc_info else None
-        if isinstance(exc, self.user_error) or user_os_error(exc):
+        if isinstance(exc, self.user_error) or user_os_error(exc) or api_gone_line(exc):
             record.exc_info = record.exc_text = None
         return True
 
@@ -560,6 +565,10 @@ class _one_line_errors:
         if isinstance(exc, self.user_error):
             raise click.ClickException(str(exc)) from None
         if line := user_os_error(exc, self.folders):  # a folder the user chose cannot be written: say which and why
+            raise click.ClickException(line) from None
+        from tasks.api_watch import api_gone_line
+
+        if line := api_gone_line(exc):  # the server went away and stayed away past the client's retries
             raise click.ClickException(line) from None
         return False
 

@@ -16,6 +16,7 @@ from flows.params import RunParams
 from tasks.acquire.sources.download import query_warning
 from tasks.acquire.task import acquire
 from tasks.caching import results_under
+from tasks.disk_space import MB, space_for
 from tasks.preprocess.task import preprocess
 from tasks.report.artifacts import publish_run_artifacts
 from tasks.report.evaluate import evaluate
@@ -73,6 +74,12 @@ def _own_folder_per_deployment(params: RunParams, run_dir: Any) -> RunParams:
         return params
     folder = Path("runs") / deployment.name / params.default_run_name()
     return params.model_copy(update={"run_dir": folder.expanduser().resolve()})
+
+
+def _summary_written(run: RunFolder, **sections: Any) -> Path:
+    """summary.json, or one line when the run folder has no room left for it."""
+    with space_for("--run-dir", run.root, "writing the summary", lambda: MB):
+        return run.write_summary(**sections)
 
 
 def _run(params: RunParams, run: RunFolder) -> RunResult:
@@ -139,7 +146,8 @@ def _run(params: RunParams, run: RunFolder) -> RunResult:
         inception_weights=params.inception_weights,
     )
 
-    summary = run.write_summary(
+    summary = _summary_written(
+        run,
         params=params,
         dataset={
             "count": data.count,

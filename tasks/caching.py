@@ -165,7 +165,11 @@ class OutputsExist(CachePolicy):
         key = self.base.compute_key(task_ctx=task_ctx, inputs=inputs, flow_parameters=flow_parameters, **kwargs)
         store = getattr(task_ctx, "result_store", None)
         if key and store is not None and store.exists(key):
-            cached = store.read(key).result
+            try:
+                cached = store.read(key).result
+            except Exception:  # a record cut short (kill -9 or a full disk while Prefect wrote it): not a result
+                _forget(store, key)
+                return key
             if not all(p.exists() for p in output_paths(cached)) or _refused(task_ctx, cached):
                 _forget(store, key)  # the step runs; Prefect then writes its new record under the same key
         return key

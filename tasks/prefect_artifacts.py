@@ -10,6 +10,7 @@ import re
 from pathlib import Path
 from uuid import UUID
 
+from tasks.api_watch import API
 from tasks.progress import run_logger
 
 PREVIEW_SIDE = 320  # pixels, at most, of a preview frame or grid (a 6x6 grid of 32 px faces is 206)
@@ -28,7 +29,7 @@ def artifact_key(run_dir: Path, kind: str) -> str:
 
 
 def publish(what: str, create, **kwargs) -> UUID | None:
-    if not in_prefect_run():
+    if not in_prefect_run() or not API.reachable():  # a server gone away: skipped, and said once
         return None
     try:
         return create(**kwargs)

@@ -31,6 +31,7 @@ from rich.text import Text
 from tasks.acquire.task import AcquiredImages, list_image_names
 from tasks.atomic import write_json
 from tasks.caching import OutputsExist, key_policy, step_options
+from tasks.disk_space import MB, space_for
 from tasks.errors import UserError
 from tasks.preprocess import manifest
 from tasks.preprocess.chunk_journal import ChunkJournal
@@ -393,7 +394,9 @@ def preprocess(
     dask_address: str | None = None,
 ) -> PreprocessedData:
     """Prefect step: the images as a cached uint8 array of shape (N, size, size, channels)."""
-    with chunk_map(task_runner, dask_address) as map_chunks:
+    needs = acquired.num_files * size * size * channels + MB  # the array, and its manifest and journal
+    room = space_for("--data-dir", data_dir, "preprocessing", lambda: needs)
+    with room, chunk_map(task_runner, dask_address) as map_chunks:
         return preprocess_images(
             acquired,
             size,

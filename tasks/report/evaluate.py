@@ -20,6 +20,7 @@ from prefect import task
 from ganmodels.metrics.registry import Metric, Sets, metrics
 from tasks.atomic import write_json
 from tasks.caching import step_options
+from tasks.disk_space import MB, space_for
 from tasks.errors import UserError
 from tasks.hashing import FileStamp, stamps
 from tasks.pictures import write_png
@@ -156,6 +157,7 @@ def evaluate(
 
     `trained` (the train step's result) is part of the cache key, so more training means a new report.
     """
-    return evaluate_generator(load_generator(model=trained.generator), npy, run_dir, count, inception_weights)
+    with space_for("--run-dir", run_dir, "evaluating", lambda: MB):  # a report and a picture
+        return evaluate_generator(load_generator(model=trained.generator), npy, run_dir, count, inception_weights)
 
 

@@ -5,7 +5,8 @@ from pathlib import Path
 from prefect import task
 
 from tasks.caching import step_options
-from tasks.progress_gif import ProgressGif, render_gif
+from tasks.disk_space import files_size, space_for
+from tasks.progress_gif import ProgressGif, render_gif, sample_frames
 
 
 @task(name="render", task_run_name="render[{gif_path.parent.name} {epochs} epochs]", **step_options())
@@ -14,4 +15,6 @@ def render(samples_dir: Path, gif_path: Path, epochs: int) -> ProgressGif:
 
     `epochs` is part of the cache key only: a continued run has new frames to add.
     """
-    return render_gif(samples_dir, gif_path)
+    frames = lambda: 2 * files_size([path for _, path in sample_frames(samples_dir)])  # noqa: E731
+    with space_for("--run-dir", gif_path.parent, "writing the GIF", frames):
+        return render_gif(samples_dir, gif_path)

@@ -34,6 +34,16 @@ RESTORE_ERRORS = (IndexError, ValueError, AssertionError, OSError, tf.errors.OpE
 DATA_FIELDS = ("source", "size", "channels", "crop", "sha256")
 
 
+def training_space(config: GanConfig, keep: int) -> int:
+    """About the bytes training needs in the run folder: `keep` checkpoints, the best one and one being
+    written (weights, Adam's two slots, the EMA copy), and two saved generators."""
+    models = TrainingState.build(config).models
+    generator = sum(w.nbytes for w in models.generator.get_weights())
+    both = generator + sum(w.nbytes for w in models.discriminator.get_weights())
+    checkpoint = 3 * both + (generator if models.ema_generator is not None else 0)
+    return (keep + 2) * checkpoint + 2 * generator
+
+
 class CheckpointCadence:
     """Decides when to save mid-epoch: every N steps if asked, else every CHECKPOINT_SECONDS."""
 

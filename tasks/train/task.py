@@ -21,6 +21,7 @@ from ganmodels.runtime import Runtime, apply_runtime, resolve_runtime
 from ganmodels.state import TrainingState
 from tasks.atomic import atomic_path
 from tasks.caching import step_options
+from tasks.disk_space import space_for
 from tasks.errors import UserError
 from tasks.hashing import FileStamp, stamps
 from tasks.preprocess.manifest import data_identity
@@ -30,7 +31,7 @@ from tasks.progress import run_logger
 from tasks.run_folder import RunFolder
 from tasks.train import callbacks as cb
 from tasks.train.budget import TimeBudget
-from tasks.train.checkpoints import Checkpoints, best_generator, check_compatible
+from tasks.train.checkpoints import Checkpoints, best_generator, check_compatible, training_space
 from tasks.train.loop import EPOCHS_DONE, INTERRUPTED, Callback, TrainingLoop
 from tasks.train.options import TrainOptions
 
@@ -220,4 +221,5 @@ def _keep_best_generator(run: RunFolder, last: Path) -> None:
 @task(name="train", task_run_name="train[{run_dir.name} to epoch {options.epochs}]", **step_options())
 def train(data: PreprocessedData, config: GanConfig, options: TrainOptions, run_dir: Path) -> TrainedModel:
     """Prefect step: a trained generator in `run_dir`; a retry resumes from the last checkpoint."""
-    return train_gan(data, config, options, run_dir)
+    with space_for("--run-dir", run_dir, "training", lambda: training_space(config, options.keep_checkpoints)):
+        return train_gan(data, config, options, run_dir)
