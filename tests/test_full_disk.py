@@ -13,7 +13,6 @@ from pathlib import Path
 
 import pytest
 from PIL import Image
-from tasks.train.run_folder import RunFolder
 from test_os_errors import mounted  # noqa: F401 - the tmpfs fixture
 
 from flows.flow_parameters import of_run
@@ -21,6 +20,7 @@ from flows.ganflow import _summary_written, ganflow
 from tasks.caching import RESULTS_FOLDER
 from tasks.errors import UserError, user_os_error
 from tasks.report.render import render
+from tasks.run_folder import RunFolder
 
 pytestmark = pytest.mark.slow  # mounts, Prefect flows and training
 

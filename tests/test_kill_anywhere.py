@@ -94,7 +94,7 @@ def _weights(path: Path) -> list[np.ndarray]:
 
 
 def _losses(run_dir: Path) -> list[tuple[str, ...]]:
-    from tasks.train.run_folder import RunFolder
+    from tasks.run_folder import RunFolder
 
     return [(r["epoch"], r["step"], r["d_loss"], r["g_loss"]) for r in RunFolder(run_dir).read_metrics()]
 

@@ -9,7 +9,8 @@ import time
 
 import pytest
 from prefect_service import PrefectService
-from tasks.train.run_folder import RunFolder
+
+from tasks.run_folder import RunFolder
 
 pytestmark = pytest.mark.slow  # a real server, stopped and started, and training runs
 
