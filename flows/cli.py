@@ -373,7 +373,7 @@ def retry(flow_run) -> None:
     from flows.child_command import call
     from flows.project_dir import installed_checkout
     from flows.retry_check import retry_until_taken
-    from flows.run_history import flow_name_of, gif_line
+    from flows.run_history import flow_name_of, gif_line, interrupted_line
     from flows.temporary_server import prefect_api
     from tasks.errors import UserError
 
@@ -388,6 +388,8 @@ def retry(flow_run) -> None:
             click.echo(line, err=code != 0)
         if code == 0 and flow_name == "ganflow" and (line := gif_line(flow_run)):
             click.echo(line)
+        elif code != 0 and flow_name == "ganflow" and (line := interrupted_line(flow_run)):
+            click.echo(line, err=True)
     sys.exit(code)
 
 

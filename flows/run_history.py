@@ -111,6 +111,26 @@ def gif_line(flow_run_id: str) -> str | None:
     return f"GIF, once the worker has run it: {gif.as_posix()}{where}"
 
 
+def interrupted_line(flow_run_id: str) -> str | None:
+    """For a retried run that Ctrl-C or SIGTERM stopped in training: the step reached and how to go on."""
+    from uuid import UUID
+
+    from prefect import get_client
+
+    from tasks.train.interrupt import STOPPED_BY
+
+    with get_client(sync_client=True) as client:
+        try:
+            state = client.read_flow_run(UUID(flow_run_id)).state
+        except Exception:  # not found, or not an id: `prefect flow-run retry` has said why
+            return None
+    message = (state.message or "") if state is not None else ""
+    if STOPPED_BY not in message:
+        return None
+    reached = message[message.index(STOPPED_BY) :].rstrip(".')\"")
+    return f"Stopped: {reached}. The same command continues from there: ganflow retry {flow_run_id}"
+
+
 def flow_name_of(flow_run_id: str) -> str | None:
     """The name of the flow a run belongs to (ganflow, ganflow-sweep), or None when the API does not know the id."""
     from uuid import UUID

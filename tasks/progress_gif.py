@@ -8,7 +8,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from uuid import UUID
 
-import cv2
 import imageio.v3 as iio
 import numpy as np
 from PIL import Image
@@ -44,7 +43,7 @@ def sample_frames(samples_dir: Path) -> list[tuple[int, Path]]:
     """(epoch, path) of every sample grid, in epoch order."""
     found = []
     for path in Path(samples_dir).glob("epoch_*.png"):
-        if m := FRAME_PATTERN.search(path.name):
+        if (m := FRAME_PATTERN.search(path.name)) and path.is_file():  # a folder of that name is no grid
             found.append((int(m.group(1)), path))
     return sorted(found)
 
@@ -67,7 +66,7 @@ def render_gif(samples_dir: Path, gif_path: Path, seconds_per_frame: float = 0.1
     frames = sample_frames(samples_dir)
     if not frames:
         raise UserError(f"no sample grids (epoch_NNNN.png) in {samples_dir} to make a GIF from")
-    images = [labelled_frame(cv2.cvtColor(cv2.imread(str(p)), cv2.COLOR_BGR2RGB), f"epoch {e}") for e, p in frames]
+    images = [labelled_frame(read_rgb(p), f"epoch {e}") for e, p in frames]  # an unreadable grid: OSError
     write_gif(images, gif_path, [seconds_per_frame * 1000] * (len(images) - 1) + [2000])
     return ProgressGif(Path(gif_path), len(images), stamps(gif_path))
 

@@ -200,7 +200,8 @@ def test_bad_parameters_are_refused_before_any_task_runs(prefect_deployments, tm
     out = prefect_deployments.run_deployment("ganflow/sample-demo", tiny(tmp_path, size=30))
     assert out.returncode != 0
     said = " ".join((out.stdout + out.stderr).split())  # rich wraps lines
-    assert "Validation failed for field 'size'" in said and "30 is not one of [28, 32, 64]" in said
+    # None is the form's "empty: the recipe's value" choice
+    assert "Validation failed for field 'size'" in said and "30 is not one of [28, 32, 64, None]" in said
 
     # What only the model can tell: the run fails in parameter validation, with the field, and runs no task.
     out = prefect_deployments.run_deployment("ganflow/sample-demo", tiny(tmp_path, source="/no/such/folder"))

@@ -169,9 +169,10 @@ def test_sigterm_then_ctrl_c_in_the_retry_with_a_running_server(prefect_server, 
     assert int(retry.wait_for(r"resuming at step (\d+)").group(1)) == step
     _wait_for_epochs(retry, tmp_path / "run")
     code, seconds, _ = retry.stop_with(signal.SIGINT)
-    # the retried run trains inside `prefect flow-run retry`, whose own log lines carry the traceback and
-    # whose exit waits for TensorFlow's teardown: only the stop itself is ganflow's here
+    # the retried run trains inside `prefect flow-run retry`, whose exit waits for TensorFlow's teardown
     assert code != 0 and seconds < 30, retry.output[-3000:]
+    assert "Traceback" not in retry.output, retry.output[-3000:]
+    assert f"The same command continues from there: ganflow retry {found.id}" in retry.output, retry.output[-3000:]
     assert not _left_behind(retry.proc.pid, home)
     with get_client(sync_client=True) as client:
         assert client.read_flow_run(found.id).state.type.value in RETRYABLE

@@ -19,6 +19,7 @@ from tasks.errors import UserError
 from tasks.progress import prefect_console_handlers
 
 SIGNALS = (signal.SIGINT, signal.SIGTERM)
+STOPPED_BY = "training stopped by"  # how the one line begins (the flow run's state message carries it)
 NAMES = {signal.SIGINT: "Ctrl-C (SIGINT)", signal.SIGTERM: "SIGTERM"}
 
 
@@ -43,6 +44,7 @@ class StopOnSignals:
         self.stop, self.received, self.previous = stop, None, {}
 
     def __enter__(self) -> "StopOnSignals":
+        hide_interrupt_reports()  # also where Prefect set its handlers up anew (`prefect flow-run retry`)
         try:
             for signum in SIGNALS:
                 self.previous[signum] = signal.signal(signum, self._handle)
@@ -70,7 +72,7 @@ class StopOnSignals:
         where = f"epoch {epoch + 1}, batch {batch} of {per_epoch}" if batch else f"the end of epoch {epoch}"
         signal_name = NAMES.get(self.received, str(self.received))
         return TrainingInterrupted(
-            f"training stopped by {signal_name} at step {step} ({where}); checkpoint saved", self.received
+            f"{STOPPED_BY} {signal_name} at step {step} ({where}); checkpoint saved", self.received
         )
 
 
