@@ -166,10 +166,8 @@ def _calm_terminal(verbose: bool = False) -> None:
     import prefect  # noqa: F401 - sets up Prefect's log handlers, which the next lines adjust
 
     from tasks.progress import quiet_prefect_chatter, share_console_with_prefect_logs
-    from tasks.train.interrupt import hide_interrupt_reports
 
-    share_console_with_prefect_logs()
-    hide_interrupt_reports()  # a stopped run prints its own line
+    share_console_with_prefect_logs()  # (training hides Prefect's reports of its Ctrl-C stop: tasks/train/interrupt.py)
     if not verbose:
         quiet_prefect_chatter()
         # The temporary server is a child process that logs on this terminal too: offline, its telemetry

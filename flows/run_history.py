@@ -84,22 +84,32 @@ def run_folder(parameters: dict[str, Any]) -> str:
         return "-"
 
 
+def _flow_run(flow_run_id: str):
+    """The flow run with this id as the API has it now; None when it is not an id or the API does not know it
+    (`prefect flow-run retry` says why)."""
+    from uuid import UUID
+
+    from prefect import get_client
+
+    try:
+        run_id = UUID(flow_run_id)
+    except ValueError:
+        return None
+    with get_client(sync_client=True) as client:
+        try:
+            return client.read_flow_run(run_id)
+        except Exception:  # not found, or the API refused it
+            return None
+
+
 def gif_line(flow_run_id: str) -> str | None:
     """Where a retried `ganflow` run's GIF is, as the last line of `ganflow retry`; None when unknown.
 
     A run started with `ganflow run` has run again here, in its absolute folder. A deployment's run was
     scheduled again for a worker, whose checkout a relative folder is in.
     """
-    from uuid import UUID
-
-    from prefect import get_client
-
-    with get_client(sync_client=True) as client:
-        try:
-            run = client.read_flow_run(UUID(flow_run_id))
-        except Exception:  # not found, or not an id: `prefect flow-run retry` has said why
-            return None
-    folder = run_folder(run.parameters or {})
+    run = _flow_run(flow_run_id)
+    folder = run_folder(run.parameters or {}) if run is not None else "-"
     if folder == "-":
         return None
     from tasks.run_folder import RunFolder
@@ -113,18 +123,10 @@ def gif_line(flow_run_id: str) -> str | None:
 
 def interrupted_line(flow_run_id: str) -> str | None:
     """For a retried run that Ctrl-C or SIGTERM stopped in training: the step reached and how to go on."""
-    from uuid import UUID
-
-    from prefect import get_client
-
     from tasks.train.interrupt import STOPPED_BY
 
-    with get_client(sync_client=True) as client:
-        try:
-            state = client.read_flow_run(UUID(flow_run_id)).state
-        except Exception:  # not found, or not an id: `prefect flow-run retry` has said why
-            return None
-    message = (state.message or "") if state is not None else ""
+    run = _flow_run(flow_run_id)
+    message = (run.state.message or "") if run is not None and run.state is not None else ""
     if STOPPED_BY not in message:
         return None
     reached = message[message.index(STOPPED_BY) :].rstrip(".')\"")
@@ -133,18 +135,15 @@ def interrupted_line(flow_run_id: str) -> str | None:
 
 def flow_name_of(flow_run_id: str) -> str | None:
     """The name of the flow a run belongs to (ganflow, ganflow-sweep), or None when the API does not know the id."""
-    from uuid import UUID
-
     from prefect import get_client
 
-    try:
-        run_id = UUID(flow_run_id)
-    except ValueError:
+    run = _flow_run(flow_run_id)
+    if run is None:
         return None
     with get_client(sync_client=True) as client:
         try:
-            return client.read_flow(client.read_flow_run(run_id).flow_id).name
-        except Exception:  # not found, or the API refused it: `prefect flow-run retry` says why
+            return client.read_flow(run.flow_id).name
+        except Exception:  # the API refused it: `prefect flow-run retry` says why
             return None
 
 

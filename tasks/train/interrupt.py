@@ -44,7 +44,7 @@ class StopOnSignals:
         self.stop, self.received, self.previous = stop, None, {}
 
     def __enter__(self) -> "StopOnSignals":
-        hide_interrupt_reports()  # also where Prefect set its handlers up anew (`prefect flow-run retry`)
+        hide_interrupt_reports()  # on the handlers Prefect has now (`prefect flow-run retry` makes its own)
         try:
             for signum in SIGNALS:
                 self.previous[signum] = signal.signal(signum, self._handle)
