@@ -1,114 +1,23 @@
-"""The `ganflow` command line. Options come from the flow's parameter model (flows/params.py)."""
+"""The `ganflow` commands. Their options come from the flow's parameter model (flows/params.py) through
+flows/click_options.py; what goes wrong is shown in one line by flows/user_errors.py."""
 
 import json
 import os
 import sys
 import textwrap
-import typing
 from pathlib import Path
 
 import click
-from click.core import ParameterSource
-from pydantic import BaseModel, ValidationError
-from pydantic.fields import FieldInfo
+from pydantic import ValidationError
 
-from flows.help_groups import GroupedCommand, GroupedOption
-from flows.params import RunParams, option_group, resolve_options, tunable_names
+from flows.click_options import build_params, given_options, model_options, typed_options
+from flows.help_groups import GroupedCommand
+from flows.params import RunParams, resolve_options, tunable_names
 from flows.recipes import DEFAULT_RECIPE, EVERY_RECIPE, RECIPES, render_text
+from flows.user_errors import first_error, one_line_errors, run_in_one_line
+from ganmodels.metrics.fid import WEIGHTS_HELP
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-
-
-def _literal(annotation) -> tuple | None:
-    """The choices of a `Literal[...]` annotation, also inside `... | None`."""
-    if typing.get_origin(annotation) is typing.Literal:
-        return typing.get_args(annotation)
-    for arg in typing.get_args(annotation):
-        if typing.get_origin(arg) is typing.Literal:
-            return typing.get_args(arg)
-    return None
-
-
-def _click_type(field: FieldInfo):
-    annotation = field.annotation
-    if choices := _literal(annotation):
-        return click.Choice([str(v) for v in choices])
-    for kind in (int, float):
-        if kind in (annotation, *typing.get_args(annotation)):
-            return kind
-    if Path in (annotation, *typing.get_args(annotation)):
-        return click.Path(path_type=Path)
-    return str
-
-
-def model_options(model: type[BaseModel], defaults: dict | None = None):
-    """Decorate a command with one `--kebab-case` option per model field, defaults and help included.
-
-    A field in `defaults` is passed on only when given (its click default is None, so the model can
-    tell), and its help shows the default from `defaults`; a `bool | None` one becomes `--x/--no-x`.
-    """
-    defaults = defaults or {}
-
-    def decorate(command):
-        for name, field in reversed(model.model_fields.items()):
-            default = None if field.default is None else field.default
-            grouped = {"cls": GroupedOption, "group": option_group(name)}  # its section in --help
-            flag = "--" + name.replace("_", "-")
-            if field.annotation is bool:  # a switch: --dedupe / --no-dedupe
-                option = click.option(
-                    f"{flag}/--no-{flag[2:]}",
-                    name,
-                    default=default,
-                    show_default=True,
-                    help=field.description,
-                    **grouped,
-                )
-            elif name in defaults:
-                shown = f"  [default: {defaults[name]}]" if defaults[name] is not None else ""
-                flags = f"{flag}/--no-{flag[2:]}" if field.annotation == bool | None else flag
-                kind = {} if field.annotation == bool | None else {"type": _click_type(field)}
-                option = click.option(flags, name, default=None, help=f"{field.description}{shown}", **kind, **grouped)
-            else:
-                option = click.option(
-                    flag,
-                    name,
-                    type=_click_type(field),
-                    default=default,
-                    show_default=default is not None,
-                    help=field.description,
-                    **grouped,
-                )
-            command = option(command)
-        return command
-
-    return decorate
-
-
-def given_options(model: type[BaseModel], options: dict) -> dict:
-    """The options a user gave (on the command line or in the environment), typed; the others are left out."""
-    ctx = click.get_current_context(silent=True)
-    values = {}
-    for name, value in options.items():
-        field = model.model_fields[name]
-        if value is None or (ctx is not None and ctx.get_parameter_source(name) is ParameterSource.DEFAULT):
-            continue
-        if choices := _literal(field.annotation):  # click gives the choice as text
-            value = next(v for v in choices if str(v) == value)
-        values[name] = value
-    return values
-
-
-def build_params(model: type[BaseModel], options: dict) -> BaseModel:
-    """Validate CLI options through the model; a bad value becomes one line naming the option."""
-    try:
-        return model(**given_options(model, options))
-    except ValidationError as exc:
-        err = exc.errors()[0]
-        message = err["msg"].removeprefix("Value error, ")
-        if not err["loc"]:  # a check across options: its message names them
-            raise click.UsageError(message) from None
-        option = "--" + str(err["loc"][0]).replace("_", "-")
-        raise click.BadParameter(message, param_hint=f"'{option}'") from None
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 110})
@@ -143,7 +52,7 @@ def run(verbose, **options) -> None:
     _calm_terminal(verbose)
 
     stopped = None
-    with _one_line_errors((UserError, NetworkError), folders=(params.data_dir, params.run_dir)), prefect_api():
+    with one_line_errors((UserError, NetworkError), folders=(params.data_dir, params.run_dir)), prefect_api():
         try:
             result = ganflow(**of_run(params))
         except TrainingInterrupted as stop:  # Ctrl-C or SIGTERM: the step reached is saved
@@ -173,20 +82,6 @@ def _calm_terminal(verbose: bool = False) -> None:
         # The temporary server is a child process that logs on this terminal too: offline, its telemetry
         # service prints an ERROR line at every start. Only its critical errors show, unless configured.
         os.environ.setdefault("PREFECT_SERVER_LOGGING_LEVEL", "CRITICAL")
-
-
-def _given_options(options: dict) -> dict:
-    """The run options typed on the command line (not their defaults), validated, as JSON values."""
-    from click.core import ParameterSource
-
-    ctx = click.get_current_context()
-    given = {
-        name: value
-        for name, value in options.items()
-        if value is not None and ctx.get_parameter_source(name) == ParameterSource.COMMANDLINE
-    }
-    params = build_params(RunParams, given)
-    return json.loads(params.model_dump_json(include=set(given)))
 
 
 def _parse_grid(items: tuple[str, ...]) -> dict[str, list[str]]:
@@ -270,13 +165,13 @@ def sweep(grid, sweep_dir, deployment, parallel, **options) -> None:
     """
     from flows.sweep import SweepParams
 
-    given = _given_options(options)
+    given = typed_options(RunParams, options)
     try:
         spec = SweepParams(
             options=given, grid=_parse_grid(grid), sweep_dir=sweep_dir, deployment=deployment, parallel=parallel
         )
     except ValidationError as exc:
-        raise click.UsageError(exc.errors()[0]["msg"].removeprefix("Value error, ")) from None
+        raise click.UsageError(first_error(exc)[0]) from None
     _calm_terminal()
     if deployment:
         _check_deployment(deployment)
@@ -284,7 +179,7 @@ def sweep(grid, sweep_dir, deployment, parallel, **options) -> None:
     from flows.temporary_server import prefect_api
     from tasks.errors import NetworkError, UserError
 
-    with _one_line_errors((UserError, NetworkError)), prefect_api():  # one server for all the sweep's processes
+    with one_line_errors((UserError, NetworkError)), prefect_api():  # one server for all the sweep's processes
         result = ganflow_sweep(sweep=spec)
     for i, row in enumerate(json.loads(result.report.read_text())["ranking"], 1):
         swd = f"{row['swd_mean']:.2f} +- {row['swd_sd']:.2f}" if row["swd_mean"] is not None else "-"
@@ -329,9 +224,9 @@ def _cron_schedule(cron: str, timezone: str | None):
     try:
         return CronSchedule(cron=cron, timezone=timezone or "UTC")
     except ValidationError as exc:
-        err = exc.errors()[0]
-        option = "--timezone" if err["loc"] and err["loc"][0] == "timezone" else "--cron"
-        raise click.BadParameter(err["msg"].removeprefix("Value error, "), param_hint=f"'{option}'") from None
+        message, field = first_error(exc)
+        option = "--timezone" if field == "timezone" else "--cron"
+        raise click.BadParameter(message, param_hint=f"'{option}'") from None
 
 
 @cli.command()
@@ -353,7 +248,7 @@ def runs(limit, states) -> None:
     from flows.temporary_server import prefect_api
     from tasks.errors import UserError
 
-    with _one_line_errors(UserError), prefect_api():
+    with one_line_errors(UserError), prefect_api():
         click.echo(format_runs(recent_runs(limit, tuple(states))))
 
 
@@ -377,7 +272,7 @@ def retry(flow_run) -> None:
 
     _calm_terminal()
     entrypoints = {"ganflow": "flows/ganflow.py:ganflow", "ganflow-sweep": "flows/sweep.py:ganflow_sweep"}
-    with _one_line_errors(UserError), prefect_api():  # prefect's process takes the API URL from the environment
+    with one_line_errors(UserError), prefect_api():  # prefect's process takes the API URL from the environment
         flow_name = flow_name_of(flow_run)
         entrypoint = str(installed_checkout() / entrypoints.get(flow_name or "", entrypoints["ganflow"]))
         command = [sys.executable, "-m", "flows.prefect_cli", "flow-run", "retry", flow_run, "--entrypoint", entrypoint]
@@ -485,7 +380,7 @@ def generate(run_dir, model, checkpoint, num, out, seed, grid, interpolate, trun
     from tasks.report.generate import generate_images, interpolation_gif, latent_distribution, load_generator
 
     out = (out or (run_dir or model.parent) / "generated").expanduser().resolve()  # absolute: it prints where
-    with _one_line_errors(UserError):
+    with one_line_errors(UserError):
         generator = load_generator(run_dir, model, checkpoint)
         dist = latent_distribution(run_dir, model)
         if interpolate:
@@ -510,7 +405,7 @@ def generate(run_dir, model, checkpoint, num, out, seed, grid, interpolate, trun
     "--inception-weights",
     type=click.Path(path_type=Path, exists=True, dir_okay=False),
     default=None,
-    help="InceptionV3 'no top' ImageNet weights (.h5) for FID/KID; else Keras' cache, else skipped.",
+    help=WEIGHTS_HELP,
 )
 def evaluate(run_dir, checkpoint, num, inception_weights) -> None:
     """Recompute every quality metric for a run or one of its checkpoints (no Prefect server needed).
@@ -520,57 +415,11 @@ def evaluate(run_dir, checkpoint, num, inception_weights) -> None:
     from tasks.errors import UserError
     from tasks.report.evaluate import evaluate_run, report_lines
 
-    with _one_line_errors(UserError):
+    with one_line_errors(UserError):
         result = evaluate_run(run_dir, checkpoint, num, inception_weights)
     for line in report_lines(json.loads(result.report.read_text())):
         click.echo(line)
     click.echo(f"Report: {result.report}  Nearest pairs: {result.nearest}")
-
-
-class _one_line_errors:
-    """Turn a user error raised anywhere in the flow into `Error: ...` and exit 1, with no traceback.
-
-    OS errors a user causes (a read-only or full folder, a file where a folder should be) count too.
-
-    Prefect logs task failures with their tracebacks; for errors the user can fix (bad input, or a
-    network that stayed down through every retry), the traceback is noise, so it is dropped from those
-    log records.
-    """
-
-    def __init__(self, user_error: type[Exception] | tuple[type[Exception], ...], folders: tuple = ()):
-        self.user_error, self.folders = user_error, folders
-
-    def _filter(self, record) -> bool:
-        from tasks.api_watch import api_gone_line
-        from tasks.errors import user_os_error
-
-        exc = record.exc_info[1] if record.exc_info else None
-        if isinstance(exc, self.user_error) or user_os_error(exc) or api_gone_line(exc):
-            record.exc_info = record.exc_text = None
-        return True
-
-    def __enter__(self):
-        import logging
-
-        self.handlers = [h for name in ("prefect", "") for h in logging.getLogger(name).handlers]
-        for handler in self.handlers:
-            handler.addFilter(self._filter)
-        return self
-
-    def __exit__(self, exc_type, exc, tb):
-        for handler in self.handlers:
-            handler.removeFilter(self._filter)
-        from tasks.errors import user_os_error
-
-        if isinstance(exc, self.user_error):
-            raise click.ClickException(str(exc)) from None
-        if line := user_os_error(exc, self.folders):  # a folder the user chose cannot be written: say which and why
-            raise click.ClickException(line) from None
-        from tasks.api_watch import api_gone_line
-
-        if line := api_gone_line(exc):  # the server went away and stayed away past the client's retries
-            raise click.ClickException(line) from None
-        return False
 
 
 def _pin_keras_backend() -> None:
@@ -584,20 +433,7 @@ def _pin_keras_backend() -> None:
 def main() -> None:
     """Console entry point: click errors become one line (`Error: ...`), never a usage dump."""
     _pin_keras_backend()
-    try:
-        cli.main(standalone_mode=False)
-    except click.exceptions.Abort:  # Ctrl-C outside training, or a second one: at once, with no traceback
-        from tasks.train.interrupt import exit_at_once
-
-        click.echo("Aborted.", err=True)
-        exit_at_once(130)
-    except click.UsageError as exc:
-        hint = f" (see 'ganflow {exc.ctx.info_name} --help')" if exc.ctx and exc.ctx.parent else ""
-        click.echo(f"Error: {exc.format_message()}{hint}", err=True)
-        sys.exit(exc.exit_code)
-    except click.ClickException as exc:
-        click.echo(f"Error: {exc.format_message()}", err=True)
-        sys.exit(exc.exit_code)
+    run_in_one_line(cli)
 
 
 if __name__ == "__main__":

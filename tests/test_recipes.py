@@ -7,7 +7,8 @@ import imageio
 import pytest
 from click.testing import CliRunner
 
-from flows.cli import RUN_DEFAULTS, build_params, cli, model_options
+from flows.cli import RUN_DEFAULTS, cli
+from flows.click_options import build_params, model_options
 from flows.flow_parameters import of_run
 from flows.ganflow import ganflow
 from flows.params import RunParams
