@@ -40,6 +40,6 @@ def epoch_scores(
 
 
 def set_figures(real: np.ndarray, fake: np.ndarray) -> dict:
-    """The full figures of every per-set metric (SWD per level, NDB/JS, the colour figures...) of one real set
+    """The full figures of every per-set metric (SWD per level, the colour figures...) of one real set
     against the generated images."""
     return {"images": len(real), **{m.name: m.per_set(real, fake) for m in metrics() if m.per_set is not None}}

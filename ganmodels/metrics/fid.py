@@ -7,11 +7,12 @@ it, never reported as a made-up number.
 from pathlib import Path
 
 import numpy as np
-from scipy import linalg
 
 from ganmodels.metrics.registry import Metric, Sets, register
 
 WEIGHTS_FILE = "inception_v3_weights_tf_dim_ordering_tf_kernels_notop.h5"
+# `ganflow evaluate --inception-weights`: the CLI imports this module for it, so scipy waits for a computation
+WEIGHTS_HELP = "InceptionV3 'no top' ImageNet weights (.h5) for FID/KID; else Keras' cache, else skipped."
 
 
 def find_weights(explicit: Path | None = None) -> Path | None:
@@ -38,6 +39,8 @@ def how_to_enable() -> str:
 
 def frechet_distance(mu1: np.ndarray, s1: np.ndarray, mu2: np.ndarray, s2: np.ndarray) -> float:
     """||mu1 - mu2||^2 + Tr(S1 + S2 - 2 sqrt(S1 S2)) (Heusel et al. 2017)."""
+    from scipy import linalg
+
     covmean = linalg.sqrtm(s1 @ s2)
     if not np.isfinite(covmean).all():
         offset = np.eye(len(s1)) * 1e-6

@@ -95,7 +95,8 @@ register(
         "memorization",
         order=50,
         lower_is_better=True,
-        once=lambda sets: memorization(sets.fake, sets.train),  # its "closest" pairs: the evaluate step's picture
+        once=lambda sets: memorization(sets.fake, sets.train),
+        pairs="closest",  # the evaluate step's nearest-neighbour picture
         lines=_lines,
         sweep=lambda e, train: {"memorized": (e or {}).get("near_copy_fraction")},  # the share of near-copies
         sweep_columns=(

@@ -27,7 +27,7 @@ Images = np.ndarray
 @dataclass(frozen=True)
 class Sets:
     """What a full evaluation scores: real images (held-out, else training), generated ones, the
-    training images (memorization is always against those) and any local weights a metric reads."""
+    training images (a check for near-copies is always against those) and any local weights a metric reads."""
 
     real: Images
     fake: Images
@@ -56,6 +56,8 @@ class Metric:
     per_set: Callable[[Images, Images], Any] | None = None  # the full figure of one real set
     once: Callable[[Sets], Any] | None = None  # the full figure, once per evaluation
     option: str | None = None  # the option whose file a FileNotFoundError from `once` is about
+    pairs: str | None = None  # the key in its `once` entry of the closest (fake, train, distance) pairs: the
+    # evaluate step's nearest-neighbour picture, taken out of evaluation.json
     lines: Callable[[Any], list[str]] = lambda entry: []  # `ganflow evaluate`'s lines for its entry
     brief: Callable[[Any], str] | None = None  # its part of one set's line ("against N images: ...")
     sweep: Callable[[Any, Any], dict[str, Any]] = lambda entry, train: {}  # sweep record fields

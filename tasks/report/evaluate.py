@@ -1,14 +1,14 @@
 """evaluate: quality figures that need no downloaded weights, during training and on demand.
 
 Real images come from the held-out part of the data when the run holds one out (tasks/preprocess/split.py),
-else from the training part. During training, every `--eval-every` epochs, the SWD, NDB/JS and colour
-figures of a small fixed real subset against images from fixed latents go to the metrics, curves and
-TensorBoard, and `BestSoFar` (SWD and colour together) decides the `best` checkpoint
+else from the training part. During training, every `--eval-every` epochs, each metric's per-epoch
+figures (SWD, colour...) of a small fixed real subset against images from fixed latents go to the metrics,
+curves and TensorBoard, and `BestSoFar` (SWD and colour together) decides the `best` checkpoint
 (tasks/train/callbacks.py calls `epoch_scores` in tasks/quality.py, which this step shares). At the end
-(and with `ganflow evaluate`), the full set: SWD per level, NDB/JS and the colour figures against the
-held-out images and, beside them, the same against training images; MS-SSIM diversity; the memorization
-check (always against the training part) with its nearest-neighbour picture; and FID/KID when
-InceptionV3 weights are on disk.
+(and with `ganflow evaluate`), every metric of ganmodels/metrics/: the per-set ones against the held-out
+images and, beside them, against training images; then those computed once per evaluation (diversity, the
+check for near-copies of training images, whose closest pairs make the nearest-neighbour picture, and those
+that need local weights).
 """
 
 from dataclasses import dataclass
@@ -53,8 +53,8 @@ def full_evaluation(
     """Every metric on `count` real and generated images; returns (report, fake images, closest pairs).
 
     `images` are the training images; with `held_out`, the main figures are against those, and the same
-    figures against training images stand beside them under "train". Memorization is always against
-    the training images.
+    figures against training images stand beside them under "train". The check for near-copies is always
+    against the training images.
     """
     main = held_out if held_out is not None else images
     real = real_subset(main, count)
@@ -66,7 +66,7 @@ def full_evaluation(
             report[metric.name] = _once(metric, sets)
     if held_out is not None:
         report["train"] = set_figures(real_subset(images, len(fake)), fake)
-    return report, fake, report["memorization"].pop("closest")
+    return report, fake, next(report[m.name].pop(m.pairs) for m in metrics() if m.pairs is not None)
 
 
 def _once(metric: Metric, sets: Sets):

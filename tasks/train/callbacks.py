@@ -54,7 +54,7 @@ class SampleGrid(Callback):
 
 
 class QualityMonitor(Callback):
-    """Every `eval_every` epochs: SWD, NDB/JS and the colour figures into `logs`, against held-out images
+    """Every `eval_every` epochs: each metric's per-epoch figures (SWD, colour...) into `logs`, against held-out images
     when the run holds some out, else against training images. With held-out images the colour figure
     against training images goes beside them (`colour_train`: cheap, the generated images are the same).
     A new best by `BestSoFar`'s rule (SWD and colour together) saves the best checkpoint and
