@@ -17,8 +17,10 @@ from tasks.errors import is_user_error, user_os_error
 TINY = ("--size", "28", "--channels", "1", "--epochs", "1", "--batch-size", "8", "--latent-dim", "8")
 
 
-def _ganflow_run(*args: str) -> subprocess.CompletedProcess:
+def _ganflow_run(api_url: str, *args: str) -> subprocess.CompletedProcess:
+    """`ganflow run` on the session's server: what is tested is the folder, not a temporary server's start."""
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([os.getcwd(), os.environ.get("PYTHONPATH", "")])}
+    env["PREFECT_API_URL"] = api_url
     command = [sys.executable, "-m", "flows.cli", "run", *TINY, "--eval-every", "0", "--eval-images", "8", *args]
     return subprocess.run(command, capture_output=True, text=True, env=env, timeout=600)
 
@@ -67,31 +69,31 @@ def test_which_os_errors_are_the_users():
 
 
 @pytest.mark.slow
-def test_a_read_only_data_dir_is_one_line(mounted, tmp_path):
+def test_a_read_only_data_dir_is_one_line(prefect_server, mounted, tmp_path):
     data = mounted("data", "ro,size=1m")
-    out = _ganflow_run("--data-dir", str(data), "--run-dir", str(tmp_path / "run"))
+    out = _ganflow_run(prefect_server, "--data-dir", str(data), "--run-dir", str(tmp_path / "run"))
     _one_line(out, data, "Read-only file system")
 
 
 @pytest.mark.slow
-def test_a_full_data_dir_is_one_line_and_leaves_nothing_taken_as_complete(mounted, tmp_path):
+def test_a_full_data_dir_is_one_line_and_leaves_nothing_taken_as_complete(prefect_server, mounted, tmp_path):
     data = mounted("data", "size=64k")
-    out = _ganflow_run("--data-dir", str(data), "--run-dir", str(tmp_path / "run"))
+    out = _ganflow_run(prefect_server, "--data-dir", str(data), "--run-dir", str(tmp_path / "run"))
     _one_line(out, data, "No space left on device")
     assert not list(data.rglob("manifest.json")) and not list(data.rglob("download.json"))
 
 
 @pytest.mark.slow
-def test_a_run_dir_that_is_a_file_is_one_line(tmp_path):
+def test_a_run_dir_that_is_a_file_is_one_line(prefect_server, tmp_path):
     in_the_way = tmp_path / "run"
     in_the_way.write_text("not a folder")
-    out = _ganflow_run("--data-dir", str(tmp_path / "data"), "--run-dir", str(in_the_way))
+    out = _ganflow_run(prefect_server, "--data-dir", str(tmp_path / "data"), "--run-dir", str(in_the_way))
     _one_line(out, in_the_way, "")
     assert in_the_way.read_text() == "not a folder"
 
 
 @pytest.mark.slow
-def test_a_file_name_too_long_is_one_line(tmp_path):
+def test_a_file_name_too_long_is_one_line(prefect_server, tmp_path):
     long_dir = tmp_path / ("r" * 300)
-    out = _ganflow_run("--data-dir", str(tmp_path / "data"), "--run-dir", str(long_dir))
+    out = _ganflow_run(prefect_server, "--data-dir", str(tmp_path / "data"), "--run-dir", str(long_dir))
     _one_line(out, long_dir, "File name too long")

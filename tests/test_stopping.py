@@ -190,10 +190,12 @@ def busy_cpus(count: int):
             spinner.wait()
 
 
-def test_ten_fresh_homes_start_under_load(tmp_path):
-    """Ten new users' first command at once, analytics on, with the CPUs kept busy: each starts its
-    temporary server (or says why not in one line) and leaves none running."""
-    homes = [tmp_path / f"home{i}" for i in range(10)]
+def test_five_fresh_homes_start_under_load(tmp_path):
+    """Five new users' first command at once, analytics on, with the CPUs kept busy: each starts its
+    temporary server (or says why not in one line) and leaves none running. Five first starts beside two
+    spinners still take a 2-core machine far past Prefect's own 20 s start-up timeout (about 75 s here),
+    which is what ten proved, in 60% of their time."""
+    homes = [tmp_path / f"home{i}" for i in range(5)]
     with busy_cpus(2):
         commands = [Command(["runs"], new_user_env(home), tmp_path) for home in homes]
         for command in commands:
