@@ -1,21 +1,42 @@
-"""A sweep through a deployment on a real Prefect server, with two process workers on 127.0.0.1 that share it."""
+"""A sweep through a deployment on a real Prefect server, with two process workers on 127.0.0.1 that share it.
+
+The server is the session's (`prefect_deployments`); the deployment is prefect.yaml's sample-demo in a work
+pool of its own, so only this test's two workers, not the session's, take its runs.
+"""
 
 import json
+import sys
 from pathlib import Path
 
 import pytest
-from prefect_service import prefect_service
+import yaml
+from prefect_service import ROOT
 
 pytestmark = pytest.mark.slow
 
+POOL = "ganflow-pair"
 
-def test_two_workers_take_the_children_and_the_report_is_complete(tiny_faces, tmp_path):
-    (tmp_path / "home").mkdir()
-    one_run_each = {name: ("--name", name, "--limit", "1") for name in ("w1", "w2")}  # so both must take one
-    with prefect_service(tmp_path / "home", workers=one_run_each) as service:
+
+def _deploy_to_pool(service, tmp_path: Path, name: str) -> None:
+    """prefect.yaml's sample-demo (pull step, parameters) as deployment `name` in `POOL`, by `prefect deploy`."""
+    project = yaml.safe_load((ROOT / "prefect.yaml").read_text())
+    base = next(d for d in project["deployments"] if d["name"] == "sample-demo")
+    project["deployments"] = [{**base, "name": name, "work_pool": {"name": POOL}}]
+    path = tmp_path / "prefect.yaml"
+    path.write_text(yaml.safe_dump(project))
+    service.prefect("work-pool", "create", POOL, "--type", "process")
+    service.prefect("--no-prompt", "deploy", "--name", name, "--prefect-file", str(path))
+
+
+def test_two_workers_take_the_children_and_the_report_is_complete(prefect_deployments, tiny_faces, tmp_path):
+    service = prefect_deployments
+    _deploy_to_pool(service, tmp_path, "sample-pair")
+    worker = (sys.executable, "-m", "prefect", "worker", "start", "--pool", POOL, "--limit", "1")  # one run each
+    workers = [service.start(name, *worker, "--name", name) for name in ("w1", "w2")]  # so both must take one
+    try:
         sweep_dir = tmp_path / "sweep"
         out = service.ganflow(
-            "sweep", "--deployment", "ganflow/sample-demo", "--source", str(tiny_faces), "--size", "28",
+            "sweep", "--deployment", "ganflow/sample-pair", "--source", str(tiny_faces), "--size", "28",
             "--channels", "1", "--epochs", "2", "--batch-size", "4", "--latent-dim", "16", "--eval-images", "8",
             "--data-dir", str(tmp_path / "data"), "--sweep-dir", str(sweep_dir), "--grid", "seed=0,1",
             timeout=900,
@@ -32,6 +53,9 @@ def test_two_workers_take_the_children_and_the_report_is_complete(tiny_faces, tm
         with service.client() as client:
             artifacts = client.read_artifacts()
         assert any(a.key and a.key.endswith("-sweep") and "data:image/png;base64," in str(a.data) for a in artifacts)
+    finally:
+        for proc in workers:
+            service.stop_process(proc)
 
 
 def _ran(worker_log: str, flow_run_id: str) -> bool:
