@@ -56,6 +56,9 @@ def test_two_workers_take_the_children_and_the_report_is_complete(prefect_deploy
     finally:
         for proc in workers:
             service.stop_process(proc)
+        with service.client() as client:  # the session's other tests see prefect.yaml's deployments only
+            client.delete_deployment(client.read_deployment_by_name("ganflow/sample-pair").id)
+            client.delete_work_pool(POOL)
 
 
 def _ran(worker_log: str, flow_run_id: str) -> bool:
