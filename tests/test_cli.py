@@ -16,36 +16,96 @@ def ganflow(*args, env=None, cwd=None, timeout=600):
     return subprocess.run(cmd, capture_output=True, text=True, env=merged, cwd=cwd, timeout=timeout)
 
 
+# Commands that stop before any work, each run through the console entry point `main()` in one real process:
+# each gets its own stdout and stderr at the file-descriptor level, so a word written anywhere (a warning, a
+# log handler, C code) counts, as on a terminal. One process start for all of them instead of one each.
+ENTRY_POINT = r"""
+import json, os, sys, tempfile
+from flows.cli import main
+
+results = []
+for args in json.loads(sys.argv[1]):
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        sys.stdout.flush(), sys.stderr.flush()
+        saved = os.dup(1), os.dup(2)
+        os.dup2(out.fileno(), 1), os.dup2(err.fileno(), 2)
+        sys.argv = ["ganflow", *args]
+        try:
+            main()
+            code = 0
+        except SystemExit as exc:
+            code = exc.code if isinstance(exc.code, int) else int(exc.code is not None)
+        finally:
+            sys.stdout.flush(), sys.stderr.flush()
+            os.dup2(saved[0], 1), os.dup2(saved[1], 2)
+            os.close(saved[0]), os.close(saved[1])
+        out.seek(0), err.seek(0)
+        results.append([code, out.read().decode(errors="replace"), err.read().decode(errors="replace")])
+print(json.dumps(results))
+"""
+
+
+def ganflow_each(*commands: list[str]) -> list[subprocess.CompletedProcess]:
+    """Each command as `ganflow COMMAND` would end: its exit code, stdout and stderr (see ENTRY_POINT)."""
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([os.getcwd(), os.environ.get("PYTHONPATH", "")])}
+    done = subprocess.run(
+        [sys.executable, "-c", ENTRY_POINT, json.dumps(commands)], capture_output=True, text=True, env=env, timeout=600
+    )
+    assert done.returncode == 0 and not done.stderr, done.stderr[-3000:]
+    return [
+        subprocess.CompletedProcess(c, code, out, err)
+        for c, (code, out, err) in zip(commands, json.loads(done.stdout), strict=True)
+    ]
+
+
+BAD_OPTIONS = [
+    (["--size", "30"], "--size"),
+    (["--channels", "2"], "--channels"),
+    (["--crop", "corner"], "--crop"),
+    (["--min-side", "0"], "--min-side"),
+    (["--max-pixels", "many"], "--max-pixels"),
+    (["--workers", "-1"], "--workers"),
+    (["--epochs", "0"], "--epochs"),
+    (["--batch-size", "many"], "--batch-size"),
+    (["--latent-dim", "-3"], "--latent-dim"),
+    (["--seed", "-1"], "--seed"),
+    (["--source", "/no/such/folder"], "--source"),
+    (["--source", "kaggle:owner-only"], "--source"),
+    (["--source", "ftp://example.org/faces.zip"], "--source"),
+    (["--sha256", "abc"], "--sha256"),
+    (["--sha256", "0" * 64], "--sha256"),  # the default source is not a download
+    (["--max-extract-bytes", "lots"], "--max-extract-bytes"),
+    (["--max-extract-entries", "0"], "--max-extract-entries"),
+    (["--unknown-option"], "--unknown-option"),
+    (["--more-epochs", "0"], "--more-epochs"),
+    (["--task-runner", "spark"], "--task-runner"),
+    (["--dask-address", "tcp://127.0.0.1:8786"], "--dask-address"),  # without --task-runner dask
+    (["--task-runner", "dask", "--dask-address", "localhost"], "--dask-address"),
+]
+HELP = [
+    ("serve", ["--cron", "--timezone", "--name", "--more-epochs", "--task-runner", "--source"]),
+    ("runs", ["--limit", "--state"]),
+    ("retry", ["prefect flow-run retry ID", "retry [OPTIONS] ID"]),
+]
+BAD_SCHEDULES = [
+    (["--cron", "0 25 * * *"], "--cron"),
+    (["--cron", "nightly"], "--cron"),
+    (["--cron", "0 2 * * *", "--timezone", "Mars/Base"], "--timezone"),
+]
+
+
+@pytest.fixture(scope="module")
+def ended() -> dict[tuple[str, ...], subprocess.CompletedProcess]:
+    """How each command of this module that stops before any work ended, by its arguments."""
+    commands = [["run", *args] for args, _ in BAD_OPTIONS] + [[command, "--help"] for command, _ in HELP]
+    commands += [["serve", *args] for args, _ in BAD_SCHEDULES]
+    return {tuple(c): out for c, out in zip(commands, ganflow_each(*commands), strict=True)}
+
+
 @pytest.mark.slow
-@pytest.mark.parametrize(
-    ("args", "option"),
-    [
-        (["--size", "30"], "--size"),
-        (["--channels", "2"], "--channels"),
-        (["--crop", "corner"], "--crop"),
-        (["--min-side", "0"], "--min-side"),
-        (["--max-pixels", "many"], "--max-pixels"),
-        (["--workers", "-1"], "--workers"),
-        (["--epochs", "0"], "--epochs"),
-        (["--batch-size", "many"], "--batch-size"),
-        (["--latent-dim", "-3"], "--latent-dim"),
-        (["--seed", "-1"], "--seed"),
-        (["--source", "/no/such/folder"], "--source"),
-        (["--source", "kaggle:owner-only"], "--source"),
-        (["--source", "ftp://example.org/faces.zip"], "--source"),
-        (["--sha256", "abc"], "--sha256"),
-        (["--sha256", "0" * 64], "--sha256"),  # the default source is not a download
-        (["--max-extract-bytes", "lots"], "--max-extract-bytes"),
-        (["--max-extract-entries", "0"], "--max-extract-entries"),
-        (["--unknown-option"], "--unknown-option"),
-        (["--more-epochs", "0"], "--more-epochs"),
-        (["--task-runner", "spark"], "--task-runner"),
-        (["--dask-address", "tcp://127.0.0.1:8786"], "--dask-address"),  # without --task-runner dask
-        (["--task-runner", "dask", "--dask-address", "localhost"], "--dask-address"),
-    ],
-)
-def test_bad_options_fail_with_one_line(args, option):
-    out = ganflow("run", *args)
+@pytest.mark.parametrize(("args", "option"), BAD_OPTIONS)
+def test_bad_options_fail_with_one_line(ended, args, option):
+    out = ended["run", *args]
     assert out.returncode != 0
     lines = out.stderr.strip().splitlines()
     assert len(lines) == 1, out.stderr
@@ -79,32 +139,18 @@ def test_help_lists_every_option():
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize(
-    ("command", "expected"),
-    [
-        ("serve", ["--cron", "--timezone", "--name", "--more-epochs", "--task-runner", "--source"]),
-        ("runs", ["--limit", "--state"]),
-        ("retry", ["prefect flow-run retry ID", "retry [OPTIONS] ID"]),
-    ],
-)
-def test_orchestration_commands_explain_themselves(command, expected):
-    out = ganflow(command, "--help")
+@pytest.mark.parametrize(("command", "expected"), HELP)
+def test_orchestration_commands_explain_themselves(ended, command, expected):
+    out = ended[command, "--help"]
     assert out.returncode == 0, out.stderr
     for text in expected:
         assert text in out.stdout
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize(
-    ("args", "option"),
-    [
-        (["--cron", "0 25 * * *"], "--cron"),
-        (["--cron", "nightly"], "--cron"),
-        (["--cron", "0 2 * * *", "--timezone", "Mars/Base"], "--timezone"),
-    ],
-)
-def test_serve_refuses_a_bad_schedule_in_one_line(args, option):
-    out = ganflow("serve", *args)
+@pytest.mark.parametrize(("args", "option"), BAD_SCHEDULES)
+def test_serve_refuses_a_bad_schedule_in_one_line(ended, args, option):
+    out = ended["serve", *args]
     assert out.returncode == 2
     lines = out.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith(f"Error: Invalid value for '{option}'"), out.stderr
