@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from entry_point import ganflow_each
 
 
 def ganflow(*args, env=None, cwd=None, timeout=600):
@@ -14,48 +15,6 @@ def ganflow(*args, env=None, cwd=None, timeout=600):
     merged = {**os.environ, **(env or {})}
     merged["PYTHONPATH"] = os.pathsep.join([os.getcwd(), merged.get("PYTHONPATH", "")])
     return subprocess.run(cmd, capture_output=True, text=True, env=merged, cwd=cwd, timeout=timeout)
-
-
-# Commands that stop before any work, each run through the console entry point `main()` in one real process:
-# each gets its own stdout and stderr at the file-descriptor level, so a word written anywhere (a warning, a
-# log handler, C code) counts, as on a terminal. One process start for all of them instead of one each.
-ENTRY_POINT = r"""
-import json, os, sys, tempfile
-from flows.cli import main
-
-results = []
-for args in json.loads(sys.argv[1]):
-    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
-        sys.stdout.flush(), sys.stderr.flush()
-        saved = os.dup(1), os.dup(2)
-        os.dup2(out.fileno(), 1), os.dup2(err.fileno(), 2)
-        sys.argv = ["ganflow", *args]
-        try:
-            main()
-            code = 0
-        except SystemExit as exc:
-            code = exc.code if isinstance(exc.code, int) else int(exc.code is not None)
-        finally:
-            sys.stdout.flush(), sys.stderr.flush()
-            os.dup2(saved[0], 1), os.dup2(saved[1], 2)
-            os.close(saved[0]), os.close(saved[1])
-        out.seek(0), err.seek(0)
-        results.append([code, out.read().decode(errors="replace"), err.read().decode(errors="replace")])
-print(json.dumps(results))
-"""
-
-
-def ganflow_each(*commands: list[str]) -> list[subprocess.CompletedProcess]:
-    """Each command as `ganflow COMMAND` would end: its exit code, stdout and stderr (see ENTRY_POINT)."""
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([os.getcwd(), os.environ.get("PYTHONPATH", "")])}
-    done = subprocess.run(
-        [sys.executable, "-c", ENTRY_POINT, json.dumps(commands)], capture_output=True, text=True, env=env, timeout=600
-    )
-    assert done.returncode == 0 and not done.stderr, done.stderr[-3000:]
-    return [
-        subprocess.CompletedProcess(c, code, out, err)
-        for c, (code, out, err) in zip(commands, json.loads(done.stdout), strict=True)
-    ]
 
 
 BAD_OPTIONS = [

@@ -7,6 +7,7 @@ import sys
 import imageio.v3 as iio
 import numpy as np
 import pytest
+from entry_point import ganflow_each
 
 from ganmodels.config import GanConfig
 from ganmodels.latents import latent_walk, sample_latents, slerp
@@ -103,19 +104,24 @@ def test_interpolation_gif_from_a_model_file(run_dir, tmp_path):
     assert iio.improps(tmp_path / "walk.gif", index=None).shape[0] == 3 * 12
 
 
+BAD_REQUESTS = [
+    ([], "exactly one of --run-dir"),
+    (["--checkpoint", "/no/such/ckpt"], "no checkpoint at that prefix"),
+    (["--truncation", "0"], "--truncation"),
+]
+
+
+@pytest.fixture(scope="module")
+def refused(run_dir) -> list:
+    """How each bad request ended, in one process (tests/entry_point.py)."""
+    commands = [["generate", *(["--run-dir", str(run_dir), *args] if args else [])] for args, _ in BAD_REQUESTS]
+    return ganflow_each(*commands, env={"PREFECT_API_URL": "http://127.0.0.1:9/api"})  # nothing listens there
+
+
 @pytest.mark.slow
-@pytest.mark.parametrize(
-    ("args", "message"),
-    [
-        ([], "exactly one of --run-dir"),
-        (["--checkpoint", "/no/such/ckpt"], "no checkpoint at that prefix"),
-        (["--truncation", "0"], "--truncation"),
-    ],
-)
-def test_bad_requests_are_one_line(run_dir, args, message):
-    if args:
-        args = ["--run-dir", str(run_dir), *args]
-    out = ganflow(*args)
+@pytest.mark.parametrize("case", range(len(BAD_REQUESTS)), ids=[message for _, message in BAD_REQUESTS])
+def test_bad_requests_are_one_line(refused, case):
+    out, message = refused[case], BAD_REQUESTS[case][1]
     assert out.returncode != 0
     lines = out.stderr.strip().splitlines()
     assert len(lines) == 1 and message in lines[0], out.stderr
