@@ -104,7 +104,9 @@ def sample_data(tmp_path_factory):
 @pytest.mark.parametrize("recipe", list(RECIPES))
 def test_each_recipe_runs_an_epoch_on_the_sample(prefect_server, sample_data, tmp_path, recipe):
     assert set(TINY) == set(RECIPES)
-    params = RunParams(recipe=recipe, epochs=1, run_dir=tmp_path / "run", data_dir=sample_data, **TINY[recipe])
+    params = RunParams(
+        recipe=recipe, epochs=1, eval_images=16, run_dir=tmp_path / "run", data_dir=sample_data, **TINY[recipe]
+    )
     result = ganflow(**of_run(params))
     assert result.states["train"] == "Completed" and result.steps_trained >= 1
     summary = json.loads((tmp_path / "run" / "summary.json").read_text())
