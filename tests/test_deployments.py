@@ -23,7 +23,8 @@ UUID_RE = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{
 
 
 def tiny_options(tmp_path: Path, **overrides) -> dict:
-    """The sample at 28 px gray, a small model, in this test's own folders: a run takes seconds."""
+    """The sample at 28 px gray, a small model, 16 images in the final report, in this test's own folders:
+    a run takes seconds."""
     return {
         "source": "sample",
         "size": 28,
@@ -31,6 +32,7 @@ def tiny_options(tmp_path: Path, **overrides) -> dict:
         "epochs": 1,
         "batch_size": 16,
         "latent_dim": 8,
+        "eval_images": 16,
         "run_dir": str(tmp_path / "run"),
         "data_dir": str(tmp_path / "data"),
         **overrides,
