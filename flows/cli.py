@@ -13,8 +13,10 @@ from pydantic import BaseModel, ValidationError
 from pydantic.fields import FieldInfo
 
 from flows.help_groups import GroupedCommand, GroupedOption
+from flows.option_checks import first_problem
 from flows.params import RunParams, option_group, resolve_options, tunable_names
 from flows.recipes import DEFAULT_RECIPE, EVERY_RECIPE, RECIPES, render_text
+from ganmodels.flags import flag
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
@@ -103,12 +105,10 @@ def build_params(model: type[BaseModel], options: dict) -> BaseModel:
     try:
         return model(**given_options(model, options))
     except ValidationError as exc:
-        err = exc.errors()[0]
-        message = err["msg"].removeprefix("Value error, ")
-        if not err["loc"]:  # a check across options: its message names them
+        name, message = first_problem(exc)
+        if name is None:  # a check across options: its message names them
             raise click.UsageError(message) from None
-        option = "--" + str(err["loc"][0]).replace("_", "-")
-        raise click.BadParameter(message, param_hint=f"'{option}'") from None
+        raise click.BadParameter(message, param_hint=f"'{flag(name)}'") from None
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 110})
