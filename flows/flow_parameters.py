@@ -14,6 +14,7 @@ so the form shows it empty and the recipe, or the option's fallback, fills it in
 import copy
 import inspect
 import json
+import threading
 import typing
 from collections.abc import Callable
 from pathlib import Path
@@ -149,7 +150,9 @@ def run_params(parameters: dict[str, Any]) -> RunParams:
     if isinstance(options, BaseModel):
         options = options.model_dump()
     given = {k: v for k, v in {**options, **{k: parameters.get(k) for k in FLOW_FIELDS}}.items() if v is not None}
-    if (checked := _VALIDATED.pop(_fingerprint(given), None)) is not None:
+    with _HANDING_OVER:
+        checked = _VALIDATED.pop(_fingerprint(given), None)
+    if checked is not None:
         return checked
     try:
         return RunParams(**given)
@@ -163,6 +166,8 @@ def run_params(parameters: dict[str, Any]) -> RunParams:
 # Options validated in this process, by the fingerprint of the parameters `of_run` made of them; each is taken
 # back (and forgotten) by the flow run it was made for.
 _VALIDATED: dict[str, RunParams] = {}
+MAX_HANDED_OVER = 64  # the newest; an older one's flow run validates its parameters itself
+_HANDING_OVER = threading.Lock()
 
 
 def _fingerprint(given: dict[str, Any]) -> str:
@@ -187,7 +192,10 @@ def of_run(params: RunParams) -> dict[str, Any]:
     """A validated run's every option as the flow's parameters, e.g. `ganflow(**of_run(params))`; the flow run
     in this process takes `params` back for them (`run_params`) instead of validating them again."""
     given = params.model_dump(exclude_none=True)
-    _VALIDATED[_fingerprint(given)] = params
+    with _HANDING_OVER:  # a sweep starts its children's flow runs from several threads
+        _VALIDATED[_fingerprint(given)] = params
+        while len(_VALIDATED) > MAX_HANDED_OVER:  # parameters made for a deployment are never taken back here
+            del _VALIDATED[next(iter(_VALIDATED))]
     return flow_parameters(given)
 
 
