@@ -12,9 +12,10 @@ from pydantic import ValidationError
 
 from flows.click_options import build_params, given_options, model_options, typed_options
 from flows.help_groups import GroupedCommand
+from flows.option_checks import first_problem
 from flows.params import RunParams, resolve_options, tunable_names
 from flows.recipes import DEFAULT_RECIPE, EVERY_RECIPE, RECIPES, render_text
-from flows.user_errors import first_error, one_line_errors, run_in_one_line
+from flows.user_errors import one_line_errors, run_in_one_line
 from ganmodels.metrics.fid import WEIGHTS_HELP
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
@@ -171,7 +172,7 @@ def sweep(grid, sweep_dir, deployment, parallel, **options) -> None:
             options=given, grid=_parse_grid(grid), sweep_dir=sweep_dir, deployment=deployment, parallel=parallel
         )
     except ValidationError as exc:
-        raise click.UsageError(first_error(exc)[0]) from None
+        raise click.UsageError(first_problem(exc)[1]) from None
     _calm_terminal()
     if deployment:
         _check_deployment(deployment)
@@ -224,7 +225,7 @@ def _cron_schedule(cron: str, timezone: str | None):
     try:
         return CronSchedule(cron=cron, timezone=timezone or "UTC")
     except ValidationError as exc:
-        message, field = first_error(exc)
+        field, message = first_problem(exc)
         option = "--timezone" if field == "timezone" else "--cron"
         raise click.BadParameter(message, param_hint=f"'{option}'") from None
 

@@ -16,11 +16,7 @@ from pydantic.fields import FieldInfo
 from flows.help_groups import GroupedOption
 from flows.params import option_group
 from flows.user_errors import option_error
-
-
-def option_flag(name: str) -> str:
-    """The command-line spelling of a field: `batch_size` -> `--batch-size`."""
-    return "--" + name.replace("_", "-")
+from ganmodels.flags import flag
 
 
 def _literal(annotation) -> tuple | None:
@@ -57,10 +53,10 @@ def model_options(model: type[BaseModel], defaults: dict | None = None):
         for name, field in reversed(model.model_fields.items()):
             default = None if field.default is None else field.default
             grouped = {"cls": GroupedOption, "group": option_group(name)}  # its section in --help
-            flag = option_flag(name)
+            spelled = flag(name)
             if field.annotation is bool:  # a switch: --dedupe / --no-dedupe
                 option = click.option(
-                    f"{flag}/--no-{flag[2:]}",
+                    f"{spelled}/--no-{spelled[2:]}",
                     name,
                     default=default,
                     show_default=True,
@@ -69,12 +65,12 @@ def model_options(model: type[BaseModel], defaults: dict | None = None):
                 )
             elif name in defaults:
                 shown = f"  [default: {defaults[name]}]" if defaults[name] is not None else ""
-                flags = f"{flag}/--no-{flag[2:]}" if field.annotation == bool | None else flag
+                flags = f"{spelled}/--no-{spelled[2:]}" if field.annotation == bool | None else spelled
                 kind = {} if field.annotation == bool | None else {"type": _click_type(field)}
                 option = click.option(flags, name, default=None, help=f"{field.description}{shown}", **kind, **grouped)
             else:
                 option = click.option(
-                    flag,
+                    spelled,
                     name,
                     type=_click_type(field),
                     default=default,
@@ -107,7 +103,7 @@ def build_params(model: type[BaseModel], options: dict) -> BaseModel:
     try:
         return model(**given_options(model, options))
     except ValidationError as exc:
-        raise option_error(exc, option_flag) from None
+        raise option_error(exc, flag) from None
 
 
 def typed_options(model: type[BaseModel], options: dict) -> dict:

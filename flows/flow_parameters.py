@@ -13,6 +13,8 @@ so the form shows it empty and the recipe, or the option's fallback, fills it in
 
 import copy
 import inspect
+import json
+import threading
 import typing
 from collections.abc import Callable
 from pathlib import Path
@@ -21,6 +23,7 @@ from typing import Annotated, Any, TypeVar
 from pydantic import BaseModel, ConfigDict, GetJsonSchemaHandler, ValidationError, create_model
 from pydantic.fields import FieldInfo
 
+from flows.option_checks import first_problem
 from flows.params import RunParams, _fallback, tunable_names
 from tasks.errors import UserError
 
@@ -139,21 +142,37 @@ def with_flow_parameters(fn: F) -> F:
 def run_params(parameters: dict[str, Any]) -> RunParams:
     """The flow's parameters as one validated `RunParams`; a value that does not fit is one line naming it.
 
-    None means "not given" (the recipe's value or the fallback applies).
+    None means "not given" (the recipe's value or the fallback applies). Parameters that `of_run` made from
+    options validated in this process (`ganflow run` checked them before the flow ran) are those options
+    again, not validated a second time.
     """
     options = parameters.get(OPTIONS) or {}
     if isinstance(options, BaseModel):
         options = options.model_dump()
     given = {k: v for k, v in {**options, **{k: parameters.get(k) for k in FLOW_FIELDS}}.items() if v is not None}
+    with _HANDING_OVER:
+        checked = _VALIDATED.pop(_fingerprint(given), None)
+    if checked is not None:
+        return checked
     try:
         return RunParams(**given)
     except ValidationError as exc:
-        err = exc.errors()[0]
-        message = err["msg"].removeprefix("Value error, ")
-        if err["loc"]:
-            name = str(err["loc"][0])
+        name, message = first_problem(exc)
+        if name:
             message = f"parameter {name if name in FLOW_FIELDS else f'{OPTIONS}.{name}'}: {message}"
         raise UserError(message) from None
+
+
+# Options validated in this process, by the fingerprint of the parameters `of_run` made of them; each is taken
+# back (and forgotten) by the flow run it was made for.
+_VALIDATED: dict[str, RunParams] = {}
+MAX_HANDED_OVER = 64  # the newest; an older one's flow run validates its parameters itself
+_HANDING_OVER = threading.Lock()
+
+
+def _fingerprint(given: dict[str, Any]) -> str:
+    """The given values as text: equal for the options `of_run` dumped and for what the flow receives of them."""
+    return json.dumps(given, sort_keys=True, default=str)
 
 
 def flow_parameters(given: dict[str, Any]) -> dict[str, Any]:
@@ -170,8 +189,14 @@ def flow_parameters(given: dict[str, Any]) -> dict[str, Any]:
 
 
 def of_run(params: RunParams) -> dict[str, Any]:
-    """A validated run's every option as the flow's parameters, e.g. `ganflow(**of_run(params))`."""
-    return flow_parameters(params.model_dump(exclude_none=True))
+    """A validated run's every option as the flow's parameters, e.g. `ganflow(**of_run(params))`; the flow run
+    in this process takes `params` back for them (`run_params`) instead of validating them again."""
+    given = params.model_dump(exclude_none=True)
+    with _HANDING_OVER:  # a sweep starts its children's flow runs from several threads
+        _VALIDATED[_fingerprint(given)] = params
+        while len(_VALIDATED) > MAX_HANDED_OVER:  # parameters made for a deployment are never taken back here
+            del _VALIDATED[next(iter(_VALIDATED))]
+    return flow_parameters(given)
 
 
 def as_json(parameters: dict[str, Any]) -> dict[str, Any]:

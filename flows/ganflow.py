@@ -5,7 +5,7 @@ changed, or lost its output files.
 """
 
 import time
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +13,7 @@ from prefect import flow, get_run_logger
 
 from flows.flow_parameters import run_params, with_flow_parameters
 from flows.params import RunParams
+from flows.specs import run_specs
 from tasks.acquire.sources.download import query_warning
 from tasks.acquire.task import acquire
 from tasks.caching import results_under
@@ -21,10 +22,12 @@ from tasks.preprocess.task import preprocess
 from tasks.report.artifacts import publish_run_artifacts
 from tasks.report.evaluate import evaluate
 from tasks.report.render import render
+from tasks.report.summary import StepResults, summarize
 from tasks.run_folder import RunFolder
 from tasks.train.epochs import epoch_target, nothing_to_train
 from tasks.train.loop import EPOCHS_DONE
-from tasks.train.task import train
+from tasks.train.options import TrainSpec
+from tasks.train.task import TrainedModel, train
 
 
 @dataclass(frozen=True)
@@ -76,125 +79,50 @@ def _own_folder_per_deployment(params: RunParams, run_dir: Any) -> RunParams:
     return params.model_copy(update={"run_dir": folder.expanduser().resolve()})
 
 
-def _summary_written(run: RunFolder, **sections: Any) -> Path:
+def _summary_written(run: RunFolder, summary: dict[str, Any]) -> Path:
     """summary.json, or one line when the run folder has no room left for it."""
     with space_for("--run-dir", run.root, "writing the summary", lambda: MB):
-        return run.write_summary(**sections)
+        return run.write_summary(**summary)
 
 
 def _run(params: RunParams, run: RunFolder) -> RunResult:
-    """The steps of one run, in order; each result is cached in the data folder's result store."""
-    steps: dict[str, dict[str, Any]] = {}
-    run_dir = run.root
+    """The steps of one run, in order, each handed its spec; each result is cached in the data folder's store."""
+    specs, steps = run_specs(params), {}
     if warning := query_warning(params.source):
         get_run_logger().warning(warning)
-    images = _step(
-        steps,
-        "acquire",
-        acquire,
-        source_text=params.source,
-        data_dir=params.data_dir,
-        sha256=params.sha256,
-        max_extract_bytes=int(params.max_extract_bytes),
-        max_extract_entries=params.max_extract_entries,
-        auth_secret=params.http_auth_secret,
-    )
-    data = _step(
-        steps,
-        "preprocess",
-        preprocess,
-        acquired=images,
-        size=params.size,
-        channels=params.channels,
-        crop=params.crop,
-        data_dir=params.data_dir,
-        dedupe=params.dedupe,
-        min_side=params.min_side,
-        max_pixels=params.max_pixels,
-        workers=params.workers,
-        task_runner=params.task_runner,
-        dask_address=params.dask_address,
-    )
-    options = params.train_options()
-    if params.more_epochs:
-        options = replace(options, epochs=epoch_target(run_dir, params.more_epochs, params.restart))
-    train_task = train.with_options(refresh_cache=True) if params.restart else train
-    model = _step(
-        steps,
-        "train",
-        train_task,
-        data=data,
-        config=params.gan_config(),
-        options=options,
-        run_dir=run_dir,
-    )
+    images = _step(steps, "acquire", acquire, spec=specs.acquire)
+    data = _step(steps, "preprocess", preprocess, acquired=images, spec=specs.preprocess)
+    training = _this_runs_target(specs.train)
+    model = _step(steps, "train", _train_task(training), data=data, spec=training)
+    steps_trained, note = _what_was_trained(steps, model, training)
+    gif = _step(steps, "render", render, samples_dir=model.samples, gif_path=run.gif, epochs=model.epochs)
+    quality = _step(steps, "evaluate", evaluate, trained=model, data=data, spec=specs.evaluate)
+
+    results = StepResults(images, data, model, gif, quality, steps, steps_trained, note)
+    summary = summarize(params.model_dump(mode="json"), run, results)
+    path = _summary_written(run, summary)
+    publish_run_artifacts(run, summary)
+    states = {name: step["state"] for name, step in steps.items()}
+    return RunResult(run.root, gif.path, model.generator, path, steps_trained, states, model.stopped, note)
+
+
+def _this_runs_target(spec: TrainSpec) -> TrainSpec:
+    """The train spec with --more-epochs counted from the run folder: the total this flow run trains to."""
+    if not spec.more_epochs:
+        return spec
+    return spec.for_epochs(epoch_target(spec.run_dir, spec.more_epochs, spec.options.restart))
+
+
+def _train_task(spec: TrainSpec):
+    """The train step; with --restart its cached result is not reused (the folder starts again)."""
+    return train.with_options(refresh_cache=True) if spec.options.restart else train
+
+
+def _what_was_trained(steps: dict[str, dict[str, Any]], model: TrainedModel, spec: TrainSpec) -> tuple[int, str]:
+    """The steps trained in this run, and why none when the run folder had already reached --epochs."""
     steps_trained = 0 if steps["train"]["state"] == "Cached" else model.steps_run
     note = ""
-    if steps_trained == 0 and model.stopped == EPOCHS_DONE and model.epochs >= options.epochs:
-        note = nothing_to_train(run_dir, model.epochs, options.epochs)
+    if steps_trained == 0 and model.stopped == EPOCHS_DONE and model.epochs >= spec.options.epochs:
+        note = nothing_to_train(spec.run_dir, model.epochs, spec.options.epochs)
         get_run_logger().warning(note)
-    gif = _step(steps, "render", render, samples_dir=model.samples, gif_path=run.gif, epochs=model.epochs)
-
-    quality = _step(
-        steps,
-        "evaluate",
-        evaluate,
-        trained=model,
-        npy=data.npy,
-        run_dir=run_dir,
-        count=params.eval_images,
-        inception_weights=params.inception_weights,
-    )
-
-    summary = _summary_written(
-        run,
-        params=params,
-        dataset={
-            "count": data.count,
-            "skipped": data.skipped,
-            "skipped_by_reason": data.skipped_by_reason,
-            "npy": data.npy,
-            "manifest": data.manifest,
-            "sha256": data.sha256,
-            "source": images.identity,
-            "holdout": model.split,
-        },
-        training={
-            "epochs": model.epochs,
-            "total_steps": model.steps,
-            "steps_this_run": steps_trained,
-            "runtime": model.runtime,
-            "extra_updates": model.extra_updates,
-            "stopped": model.stopped,
-            "note": note,
-        },
-        quality={
-            "best_epoch": model.best_epoch,
-            "swd": quality.swd,
-            "colour": quality.colour,
-            "report": quality.report,
-        },
-        steps=steps,
-        outputs={
-            "gif": gif.path,
-            "generator": model.generator,
-            "samples": model.samples,
-            "metrics": model.metrics,
-            "checkpoints": model.checkpoints,
-            "generator_last": model.generator_last,
-            "curves": model.curves,
-            "nearest": quality.nearest,
-            "tensorboard": run.tensorboard,
-        },
-    )
-    publish_run_artifacts(summary)
-    return RunResult(
-        run_dir,
-        gif.path,
-        model.generator,
-        summary,
-        steps_trained,
-        {name: s["state"] for name, s in steps.items()},
-        model.stopped,
-        note,
-    )
+    return steps_trained, note

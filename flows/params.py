@@ -17,14 +17,45 @@ import re
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ByteSize, ConfigDict, Field, ValidationInfo, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ByteSize,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
-from flows.option_checks import check_auth_secret, given_conflicts, resolved_conflicts
+from flows.option_checks import (
+    OptionError,
+    dask_address_conflict,
+    given_conflicts,
+    resolved_conflicts,
+    source_conflicts,
+)
 from flows.recipes import DEFAULT_RECIPE, RECIPES, RecipeName
-from ganmodels.config import AUGMENTS, LOSSES, GanConfig
-from ganmodels.loss_functions import loss_help
+from ganmodels.config import (
+    ARCHS,
+    AUGMENTS,
+    CHANNELS,
+    LABEL_CONVENTIONS,
+    LATENT_DISTS,
+    LOSSES,
+    NOISE_SHAPES,
+    OPTIMIZERS,
+    OUTPUTS,
+    SAMPLINGS,
+    SIZES,
+    UPDATE_ORDERS,
+    GanConfig,
+)
+from ganmodels.loss_functions import default_n_critic, labelled_losses, loss_help, n_critic_help, penalty_losses
 from tasks.acquire.sources.archive import DEFAULT_MAX_BYTES, DEFAULT_MAX_ENTRIES
-from tasks.acquire.task import ARCHIVE_KINDS, parse_source
+from tasks.acquire.task import Source, parse_source
+from tasks.preprocess.chunk_runners import TASK_RUNNERS
+from tasks.preprocess.crops import CROPS
 from tasks.preprocess.image_decode import DEFAULT_MAX_PIXELS, DEFAULT_MIN_SIDE
 from tasks.preprocess.split import DEFAULT_HOLDOUT, MAX_SHARE, MIN_HELD_OUT, MIN_SET_SIZE
 from tasks.train.options import TrainOptions
@@ -76,8 +107,11 @@ def resolve_options(given: dict[str, Any]) -> dict[str, Any]:
     if resolved.get("noise_shape") is None:
         resolved["noise_shape"] = "image" if resolved["arch"] == "convdense" else "vector"
     if resolved.get("n_critic") is None:
-        resolved["n_critic"] = 5 if resolved["loss"] == "wgan-gp" else 1
+        resolved["n_critic"] = default_n_critic(resolved["loss"])
     return resolved
+
+
+LABELLED = "/".join(labelled_losses())  # the losses with D's targets, which the label options change
 
 
 def parse_augment(policies: str) -> tuple[str, ...]:
@@ -121,11 +155,11 @@ class RunParams(BaseModel):
         description="A named preset of the options below ('ganflow recipes' lists them); options you give beat it.",
         group="everyday",
     )
-    size: Literal[28, 32, 64] | None = tunable(32, description="Image side in pixels.", group="everyday")
-    channels: Literal[1, 3] | None = tunable(
+    size: Literal[SIZES] | None = tunable(32, description="Image side in pixels.", group="everyday")
+    channels: Literal[CHANNELS] | None = tunable(
         3, description="1 for grayscale, 3 for RGB (gray sources are replicated).", group="everyday"
     )
-    crop: Literal["center", "celeba", "pad", "none"] | None = tunable(
+    crop: Literal[CROPS] | None = tunable(
         "center",
         description="How to make images square: 'center' keeps the largest centred square; 'celeba' the "
         "CelebA face box (rows 55:163, cols 35:143 of 218x178, scaled to other sizes); 'pad' keeps the whole "
@@ -166,7 +200,7 @@ class RunParams(BaseModel):
         group="everyday",
     )
     batch_size: int | None = tunable(16, ge=1, le=8192, description="Images per training step.", group="everyday")
-    arch: Literal["dcgan", "dcgan64", "convdense", "mlp", "celeb32", "gan-mlp", "numpy-mlp"] | None = tunable(
+    arch: Literal[ARCHS] | None = tunable(
         "dcgan",
         description="Network pair: dcgan (TF tutorial DCGAN), dcgan64 (jhayes14's 64/32 px DCGAN, no BatchNorm "
         "in D), convdense (conv then dense layers on image-shaped noise), mlp (two-layer MLP GAN), celeb32 "
@@ -213,7 +247,7 @@ class RunParams(BaseModel):
     hidden_units: int | None = tunable(
         512, ge=1, le=65536, description="mlp: units of the hidden layer of G and D.", group="model"
     )
-    noise_shape: Literal["vector", "image"] | None = tunable(
+    noise_shape: Literal[NOISE_SHAPES] | None = tunable(
         None,
         description="G's input: a latent vector (--latent-dim long), or image-shaped noise of size x size x "
         "channels. Default: image for convdense, else vector.",
@@ -226,7 +260,7 @@ class RunParams(BaseModel):
         description="Length of the latent vector (100, 128 and 256 are usual).",
         group="model",
     )
-    latent_dist: Literal["normal", "uniform"] | None = tunable(
+    latent_dist: Literal[LATENT_DISTS] | None = tunable(
         "normal",
         description="Distribution of the latents: standard normal, or uniform in [-1, 1].",
         group="model",
@@ -236,34 +270,34 @@ class RunParams(BaseModel):
         None,
         ge=1,
         le=100,
-        description="D updates per G update, on the same batch. Default: 5 for wgan-gp, else 1.",
+        description=f"D updates per G update, on the same batch. {n_critic_help()}",
         group="training",
     )
     gp_weight: float | None = tunable(
-        10.0, ge=0, description="wgan-gp: weight of the gradient penalty.", group="training"
+        10.0, ge=0, description=f"{'/'.join(penalty_losses())}: weight of the gradient penalty.", group="training"
     )
     label_smoothing: float | None = tunable(
         1.0,
         gt=0,
         le=1,
-        description="bce/lsgan: the label D learns for real images; below 1 (e.g. 0.9) is one-sided label smoothing.",
+        description=f"{LABELLED}: the label D learns for real images; below 1 (e.g. 0.9) is one-sided label smoothing.",
         group="training",
     )
     label_noise: float | None = tunable(
         0.0,
         ge=0,
         lt=1,
-        description="bce/lsgan: jitter labels uniformly, real in [label - x, label] and fake in [0, x].",
+        description=f"{LABELLED}: jitter labels uniformly, real in [label - x, label] and fake in [0, x].",
         group="training",
     )
     flip_labels: float | None = tunable(
         0.0,
         ge=0,
         lt=1,
-        description="bce/lsgan: the fraction of D's labels swapped between real and fake.",
+        description=f"{LABELLED}: the fraction of D's labels swapped between real and fake.",
         group="training",
     )
-    optimizer: Literal["adam", "rmsprop"] | None = tunable(
+    optimizer: Literal[OPTIMIZERS] | None = tunable(
         "adam", description="Optimizer of both networks.", group="training"
     )
     lr_g: float | None = tunable(2e-4, gt=0, le=1, description="Learning rate of G.", group="training")
@@ -308,15 +342,15 @@ class RunParams(BaseModel):
         group="training",
     )
     # What the seed projects fixed beyond the options above (see docs/recipes.md).
-    output: Literal["tanh", "sigmoid"] | None = tunable(
+    output: Literal[OUTPUTS] | None = tunable(
         "tanh",
         description="G's last activation, and so the range images are scaled to: tanh on [-1, 1], or sigmoid "
         "on [0, 1] (x / 255, as the 32 px celebrity and numpy MLP seeds). Samples, GIF and metrics follow it.",
         group="model",
     )
-    labels: Literal["real1", "real0"] | None = tunable(
+    labels: Literal[LABEL_CONVENTIONS] | None = tunable(
         "real1",
-        description="bce/lsgan: D's label convention: real1 (real 1, fake 0), or real0, flipped (real 0, fake 1, "
+        description=f"{LABELLED}: D's label convention: real1 (real 1, fake 0), or real0, flipped (real 0, fake 1, "
         "G aiming at 0) as the GAN-hacks seed; --label-noise then draws real from [0, x] and fake from [1 - x, 1].",
         group="training",
     )
@@ -346,7 +380,7 @@ class RunParams(BaseModel):
         "average, in Adam and RMSprop alike (the seed-jhayes14 and seed-mlp recipes use 1e-8).",
         group="training",
     )
-    update_order: Literal["joint", "d-then-g", "g-then-d"] | None = tunable(
+    update_order: Literal[UPDATE_ORDERS] | None = tunable(
         "joint",
         description="How a step updates the nets: joint (D and G from one forward pass, ganflow's), or one after "
         "the other as the original projects' train_on_batch calls: d-then-g (Keras-GAN, jhayes14, the 32 px "
@@ -359,7 +393,7 @@ class RunParams(BaseModel):
         "instead of fresh ones (Keras-GAN, the 32 px celebrity DCGAN).",
         group="training",
     )
-    sampling: Literal["permutation", "replacement"] | None = tunable(
+    sampling: Literal[SAMPLINGS] | None = tunable(
         "permutation",
         description="How an epoch draws its batches: permutation (N // batch batches of one shuffle, each image "
         "once) or replacement (round(N / batch) batches drawn at random with replacement, as the Keras seeds).",
@@ -452,7 +486,7 @@ class RunParams(BaseModel):
         description="InceptionV3 'no top' weights (.h5) for FID/KID; default: Keras' cache, else skipped.",
         group="quality",
     )
-    task_runner: Literal["default", "dask"] = option(
+    task_runner: Literal[TASK_RUNNERS] = option(
         "default",
         description="Where preprocessing runs: 'default' in the flow's own process; 'dask' in chunks on a Dask "
         "cluster through prefect-dask (pip install 'ganflow[dask]'): a new local one, or --dask-address.",
@@ -488,23 +522,14 @@ class RunParams(BaseModel):
             raise ValueError(f"unknown policy {unknown[0]!r}: give a comma list of {', '.join(AUGMENTS)}, or none")
         return ",".join(policies) or "none"
 
-    @field_validator("source")
-    @classmethod
-    def _source_exists(cls, value: str) -> str:
-        parse_source(value)
-        return value.strip()
-
     @field_validator("sha256")
     @classmethod
-    def _sha256_fits_source(cls, value: str | None, info: ValidationInfo) -> str | None:
+    def _sha256_looks_right(cls, value: str | None) -> str | None:
         if not value:
             return None
         value = value.strip().lower()
         if not re.fullmatch(r"[0-9a-f]{64}", value):
             raise ValueError(f"{value!r} is not a sha256: give the 64 hexadecimal digits that sha256sum prints")
-        source = info.data.get("source")
-        if source and parse_source(source).kind not in ARCHIVE_KINDS:
-            raise ValueError(f"applies to a URL or archive source, not to {source!r}; leave it out")
         return value
 
     @field_validator("dask_address")
@@ -515,54 +540,70 @@ class RunParams(BaseModel):
         value = value.strip()
         if not re.fullmatch(r"(tcp|tls|ucx|ws|wss)://[^\s/]+", value):
             raise ValueError(f"{value!r} is not a Dask scheduler address; give one like tcp://10.0.0.5:8786")
-        if info.data.get("task_runner") != "dask":
-            raise ValueError("applies with --task-runner dask only; add it or leave the address out")
+        if problem := dask_address_conflict(value, info.data.get("task_runner")):
+            raise ValueError(problem)
         return value
 
     @field_validator("http_auth_secret")
     @classmethod
-    def _secret_fits_source(cls, value: str | None, info: ValidationInfo) -> str | None:
+    def _secret_is_a_block_name(cls, value: str | None) -> str | None:
         if not value:
             return None
-        return check_auth_secret(value.strip(), info.data.get("source"))
+        if not re.fullmatch(r"[a-z0-9][a-z0-9-]*", value := value.strip()):
+            raise ValueError(f"{value!r} is not a Prefect block name: use lowercase letters, digits and dashes")
+        return value
+
+    # What validation builds on its way, kept for the specs (flows/specs.py): the parsed --source and the
+    # GanConfig, each made once per validation.
+    _source: Source | None = PrivateAttr(None)
+    _gan: GanConfig | None = PrivateAttr(None)
 
     @model_validator(mode="after")
-    def _resolve_dirs(self) -> "RunParams":
+    def _checked(self) -> "RunParams":
+        """The rules that need the parsed source or the model (flows/option_checks.py), then the folders."""
         try:
-            self.gan_config()  # options that do not fit together stop here, with a message naming them
+            self._source = parse_source(self.source)
+        except ValueError as exc:
+            raise OptionError("source", str(exc)) from None
+        source_conflicts(self._source, self.source, self.sha256, self.http_auth_secret)
+        self.source = self.source.strip()
+        try:
+            self._gan = gan_config_of(self)  # options that do not fit together stop here, with a message naming them
         except ValueError as exc:
             if settings := RECIPES[self.recipe].settings:
                 raise ValueError(f"{exc} (--recipe {self.recipe} sets: {', '.join(settings)})") from None
             raise
+        if problem := resolved_conflicts(dict(self)):
+            raise ValueError(problem)
         self.data_dir = self.data_dir.expanduser().resolve()
         if self.run_dir is None:
             self.run_dir = Path("runs") / self.default_run_name()
         self.run_dir = self.run_dir.expanduser().resolve()
         return self
 
+    def model_copy(self, *, update: dict[str, Any] | None = None, deep: bool = False) -> "RunParams":
+        """A copy; one whose changes reach the source or the model derives those again (unchecked, as
+        pydantic's copies are)."""
+        copy = super().model_copy(update=update, deep=deep)
+        if set(update or ()) - {"run_dir", "data_dir"}:
+            copy._source, copy._gan = parse_source(copy.source), gan_config_of(copy)
+        return copy
+
+    def parsed_source(self) -> Source:
+        """`--source` as its kind parsed it, when these options were validated."""
+        return self._source if self._source is not None else parse_source(self.source)
+
     def gan_config(self) -> GanConfig:
-        """The model and trajectory these options describe (0 turns EMA off, 0 extra steps the balance rule)."""
-        return GanConfig(
-            **{
-                **self._values_for(GanConfig),
-                "balance_margin": self.balance_margin if self.balance_max_steps else None,
-                "ema": self.ema or None,
-                "diffaugment": parse_augment(self.diffaugment),
-                "clipvalue": self.clipvalue or None,
-            }
-        )
+        """The model and trajectory these options describe, as validation built it."""
+        return self._gan if self._gan is not None else gan_config_of(self)
 
     def train_options(self) -> TrainOptions:
-        return TrainOptions(**self._values_for(TrainOptions))
-
-    def _values_for(self, target: type) -> dict[str, Any]:
-        """These options' values for the dataclass `target`, whose every field is an option of the same name
-        (a field without one fails here, at the first validation, not silently at its default)."""
-        return {f.name: getattr(self, f.name) for f in dataclasses.fields(target) if f.init}
+        """How to train, as these options say (--more-epochs aside: tasks/train/options.TrainSpec)."""
+        return TrainOptions(**values_for(self, TrainOptions))
 
     def default_run_name(self) -> str:
         """Same data and model settings give the same folder, so a rerun with more epochs continues it."""
-        source = parse_source(self.source)
+        source = self.parsed_source()
         data = {"crop": self.crop, "dedupe": self.dedupe, "min_side": self.min_side, "max_pixels": self.max_pixels}
         if self.holdout != DEFAULT_HOLDOUT:  # only then: folders named before the split keep their names
             data["holdout"] = self.holdout
@@ -581,8 +622,22 @@ class RunParams(BaseModel):
             raise ValueError(problem)
         return data
 
-    @model_validator(mode="after")
-    def _refuse_resolved_conflicts(self) -> "RunParams":
-        if problem := resolved_conflicts(dict(self)):
-            raise ValueError(problem)
-        return self
+
+def values_for(params: RunParams, target: type) -> dict[str, Any]:
+    """The options' values for the dataclass `target`, whose every field is an option of the same name
+    (a field without one fails here, at the first validation, not silently at its default)."""
+    return {f.name: getattr(params, f.name) for f in dataclasses.fields(target) if f.init}
+
+
+def gan_config_of(params: RunParams) -> GanConfig:
+    """The model and trajectory the options describe (0 turns EMA off, 0 extra steps the balance rule);
+    GanConfig refuses what does not fit (ganmodels/config.py), and nothing here checks it again."""
+    return GanConfig(
+        **{
+            **values_for(params, GanConfig),
+            "balance_margin": params.balance_margin if params.balance_max_steps else None,
+            "ema": params.ema or None,
+            "diffaugment": parse_augment(params.diffaugment),
+            "clipvalue": params.clipvalue or None,
+        }
+    )

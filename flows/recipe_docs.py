@@ -7,11 +7,9 @@ Given the recipes rather than importing them, so flows/recipes.py can offer `ren
 from collections.abc import Iterable
 from typing import Any
 
+from ganmodels.flags import flag
+
 Recipe = Any  # a flows.recipes.Recipe (name, summary, source, rows, settings); not imported, see above
-
-
-def _flag(option: str) -> str:
-    return "--" + option.replace("_", "-")
 
 
 def _cell(value: Any) -> str:
@@ -21,8 +19,8 @@ def _cell(value: Any) -> str:
 def _given(option: str, value: Any) -> str:
     """The option as typed on the command line: booleans are flags (--x / --no-x)."""
     if isinstance(value, bool):
-        return _flag(option) if value else "--no-" + option.replace("_", "-")
-    return f"{_flag(option)} {value}"
+        return flag(option) if value else "--no-" + flag(option)[2:]
+    return f"{flag(option)} {value}"
 
 
 def render_text(recipe: Recipe) -> list[str]:
@@ -30,7 +28,7 @@ def render_text(recipe: Recipe) -> list[str]:
     lines = [f"    source: {recipe.source}"]
     lines.append("    sets: " + (" ".join(_given(k, v) for k, v in recipe.settings.items()) or "(nothing)"))
     for row in recipe.rows:
-        name = _flag(row.option) if row.option else "(not an option)"
+        name = flag(row.option) if row.option else "(not an option)"
         lines.append(f"      {name} {row.value}: {row.source}")
         if row.differs:
             lines.append(f"          ganflow differs: {row.differs}")
@@ -57,7 +55,7 @@ def render_markdown(recipes: Iterable[Recipe], every_recipe: str, default: str) 
         out += [f"## `{recipe.name}`{marker}", "", f"{recipe.summary}.", "", f"Source: {recipe.source}.", ""]
         out += ["| setting | value | where in the seed | where ganflow differs, and why |", "| --- | --- | --- | --- |"]
         for row in recipe.rows:
-            name = f"`{_flag(row.option)}`" if row.option else "*(not an option)*"
+            name = f"`{flag(row.option)}`" if row.option else "*(not an option)*"
             out.append(f"| {name} | {_cell(row.value)} | {_cell(row.source)} | {_cell(row.differs)} |")
         out.append("")
     return "\n".join(out)

@@ -31,7 +31,9 @@ from typing import Any
 from prefect import flow
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from flows.option_checks import first_problem
 from flows.params import RunParams
+from ganmodels.flags import flag
 from tasks.errors import UserError
 from tasks.progress import run_logger
 from tasks.report.sweep_artifacts import publish_sweep_artifacts
@@ -45,10 +47,6 @@ POLL_SECONDS = 2.0
 
 class SweepChildrenFailed(UserError):
     """Some children did not finish; the report is written, and a rerun retries only those."""
-
-
-def _option(name: str) -> str:
-    return "--" + name.replace("_", "-")
 
 
 def _field_value(name: str, value: Any) -> Any:
@@ -107,14 +105,14 @@ class SweepParams(BaseModel):
         for name, values in self.grid.items():
             if name in NOT_SWEPT:
                 raise ValueError(
-                    f"--grid {_option(name)}: each child gets its own run folder and shares one data cache"
+                    f"--grid {flag(name)}: each child gets its own run folder and shares one data cache"
                 )
             if name in self.options:
-                raise ValueError(f"{_option(name)} is given both as an option and in --grid; keep one")
+                raise ValueError(f"{flag(name)} is given both as an option and in --grid; keep one")
             if not values:
-                raise ValueError(f"--grid {_option(name)}= has no values; give V1,V2,...")
+                raise ValueError(f"--grid {flag(name)}= has no values; give V1,V2,...")
             if len({str(v) for v in values}) != len(values):
-                raise ValueError(f"--grid {_option(name)} lists a value twice")
+                raise ValueError(f"--grid {flag(name)} lists a value twice")
         if "run_dir" in self.options:
             raise ValueError("--run-dir: a sweep gives each child its own folder under --sweep-dir; use that instead")
         data_dir = Path(self.options.get("data_dir", RunParams.model_fields["data_dir"].default))
@@ -142,10 +140,10 @@ class SweepParams(BaseModel):
             try:
                 params = RunParams(**given, **point, run_dir=self.sweep_dir / name)
             except ValidationError as exc:
-                err = exc.errors()[0]
-                where = f"{_option(str(err['loc'][0]))}: " if err["loc"] else ""
+                option, message = first_problem(exc)
+                where = f"{flag(option)}: " if option else ""
                 at = ", ".join(f"{n}={v}" for n, v in point.items())
-                raise ValueError(f"grid point {at}: {where}{err['msg'].removeprefix('Value error, ')}") from None
+                raise ValueError(f"grid point {at}: {where}{message}") from None
             children.append(Child(name, point, params))
         return children
 

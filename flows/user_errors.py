@@ -10,17 +10,12 @@ from collections.abc import Callable
 import click
 from pydantic import ValidationError
 
-
-def first_error(exc: ValidationError) -> tuple[str, str | None]:
-    """The first error's message (without pydantic's "Value error, ") and the field it names, None when it is
-    a check across fields (its message names them)."""
-    err = exc.errors()[0]
-    return err["msg"].removeprefix("Value error, "), str(err["loc"][0]) if err["loc"] else None
+from flows.option_checks import first_problem
 
 
 def option_error(exc: ValidationError, option_of: Callable[[str], str]) -> click.UsageError:
     """A refused value as click's one-line error, naming the option (`option_of(field)`) it came from."""
-    message, field = first_error(exc)
+    field, message = first_problem(exc)
     if field is None:
         return click.UsageError(message)
     return click.BadParameter(message, param_hint=f"'{option_of(field)}'")

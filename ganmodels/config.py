@@ -5,11 +5,13 @@ import hashlib
 import json
 from dataclasses import dataclass
 
+from ganmodels.flags import flag
 from ganmodels.loss_functions import labelled_losses, loss_named, loss_names
+from ganmodels.networks import arch_names
 
 SIZES = (28, 32, 64)
 CHANNELS = (1, 3)
-ARCHS = ("dcgan", "dcgan64", "convdense", "mlp", "celeb32", "gan-mlp", "numpy-mlp")
+ARCHS = arch_names()  # ganmodels/networks.py
 LOSSES = loss_names()  # as registered when this module was imported (ganmodels/loss_functions/)
 OPTIMIZERS = ("adam", "rmsprop")
 NOISE_SHAPES = ("vector", "image")
@@ -105,7 +107,7 @@ class GanConfig:
             yield f"channels must be one of {CHANNELS}, not {self.channels}"
         for name, allowed in choices.items():
             if getattr(self, name) not in allowed:
-                yield f"--{_opt(name)} must be one of {', '.join(allowed)}, not {getattr(self, name)!r}"
+                yield f"{flag(name)} must be one of {', '.join(allowed)}, not {getattr(self, name)!r}"
         if self.latent_dim < 1 or self.batch_size < 1:
             yield "latent_dim and batch_size must be positive"
         if unknown := [a for a in self.diffaugment if a not in AUGMENTS]:
@@ -206,9 +208,6 @@ ARCHITECTURE_FIELDS = (
     "optimizer",
 )
 
-
-def _opt(name: str) -> str:
-    return name.replace("_", "-")
 
 
 def _split(policies: str | list) -> list[str]:

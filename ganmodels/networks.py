@@ -1,33 +1,45 @@
-"""The generator and discriminator of a config's architecture (`arch`), by name.
+"""The generator and discriminator of a config's architecture (`arch`), by name: the one list of architectures.
 
 Each architecture lives in its own module; all of them take (size, size, channels) images in
 [-1, 1] (or [0, 1] with `output` sigmoid), return one float32 logit from D and a float32 image from G
 through tanh (or sigmoid), and make every layer
 through `ganmodels.blocks.Seeds`, so the initial weights depend on the run seed alone.
+
+`--arch`'s choices and GanConfig's check take their names from here (`arch_names()`), so the modules are
+imported only when a network is built: listing the choices needs no TensorFlow. This module imports no
+config (GanConfig checks `arch` against this list, so it imports this module).
 """
 
-from collections.abc import Callable
+import importlib
+from typing import Any
 
-from ganmodels import celeb32, convdense, dcgan, gan_mlp, mlp, numpy_mlp
-from ganmodels.config import GanConfig
-from ganmodels.tf import keras
-
-Builder = Callable[[GanConfig], keras.Model]
-
-ARCHITECTURES: dict[str, tuple[Builder, Builder]] = {
-    "dcgan": (dcgan.generator, dcgan.discriminator),
-    "dcgan64": (dcgan.generator64, dcgan.discriminator64),
-    "convdense": (convdense.generator, convdense.discriminator),
-    "mlp": (mlp.generator, mlp.discriminator),
-    "celeb32": (celeb32.generator, celeb32.discriminator),
-    "gan-mlp": (gan_mlp.generator, gan_mlp.discriminator),
-    "numpy-mlp": (numpy_mlp.generator, numpy_mlp.discriminator),
+# name -> (module, its generator builder, its discriminator builder); each builder takes a GanConfig.
+ARCHITECTURES: dict[str, tuple[str, str, str]] = {
+    "dcgan": ("ganmodels.dcgan", "generator", "discriminator"),
+    "dcgan64": ("ganmodels.dcgan", "generator64", "discriminator64"),
+    "convdense": ("ganmodels.convdense", "generator", "discriminator"),
+    "mlp": ("ganmodels.mlp", "generator", "discriminator"),
+    "celeb32": ("ganmodels.celeb32", "generator", "discriminator"),
+    "gan-mlp": ("ganmodels.gan_mlp", "generator", "discriminator"),
+    "numpy-mlp": ("ganmodels.numpy_mlp", "generator", "discriminator"),
 }
 
 
-def build_generator(cfg: GanConfig) -> keras.Model:
-    return ARCHITECTURES[cfg.arch][0](cfg)
+def arch_names() -> tuple[str, ...]:
+    """Every architecture's `--arch` name, in the order `--arch` offers them."""
+    return tuple(ARCHITECTURES)
 
 
-def build_discriminator(cfg: GanConfig) -> keras.Model:
-    return ARCHITECTURES[cfg.arch][1](cfg)
+def _builder(cfg: Any, which: int) -> Any:
+    module, *builders = ARCHITECTURES[cfg.arch]
+    return getattr(importlib.import_module(module), builders[which])
+
+
+def build_generator(cfg: Any) -> Any:
+    """G of `cfg` (a GanConfig) as a keras.Model."""
+    return _builder(cfg, 0)(cfg)
+
+
+def build_discriminator(cfg: Any) -> Any:
+    """D of `cfg` (a GanConfig) as a keras.Model."""
+    return _builder(cfg, 1)(cfg)

@@ -21,6 +21,7 @@ import hashlib
 import importlib.metadata
 import importlib.util
 import os
+import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -76,12 +77,19 @@ def _registry_modules(package: ast.expr, module: str) -> set[str]:
     return {f"{name}.{p.stem}" for p in init.parent.glob("*.py") if p.stem != "__init__"}
 
 
+# A project module named in a string: a table of modules imported when needed (ganmodels/networks.py).
+_MODULE_TEXT = re.compile(rf"({'|'.join(PROJECT_PACKAGES)})(\.\w+)+")
+
+
 def _imported(name: str, path: Path) -> set[str]:
     """Project modules that `path` imports anywhere in it (also inside functions); a `Registry("package", ...)`
-    (ganmodels/plugins.py: the metrics, losses and source kinds) reaches every module of its package."""
+    (ganmodels/plugins.py: the metrics, losses and source kinds) reaches every module of its package, and
+    a string that is a module's whole name (a table imported lazily, as the architectures') reaches it."""
     found: set[str] = set()
     package = name if path.name == "__init__.py" else name.rpartition(".")[0]
     for node in ast.walk(ast.parse(path.read_text(), str(path))):
+        if isinstance(node, ast.Constant) and isinstance(node.value, str) and _MODULE_TEXT.fullmatch(node.value):
+            found.add(node.value)
         if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "Registry" and node.args:
             found.update(_registry_modules(node.args[0], name))
         if isinstance(node, ast.Import):

@@ -260,7 +260,7 @@ class RunFolder:
         Every URL in it is redacted (no user, password or query): the parameters quote `--source`, and a
         signed link's token must not outlive the download in a file anyone may read or publish.
         """
-        return write_json(self.summary, json.loads(redact_urls(json.dumps(sections, default=_plain))))
+        return write_json(self.summary, summary_record(**sections))
 
     def read_summary(self) -> dict[str, Any]:
         """summary.json, or a one-line error saying the folder holds no finished run."""
@@ -270,6 +270,11 @@ class RunFolder:
                 f"--run-dir {self.root}: no readable {self.summary.name}; use a folder that `ganflow run` finished"
             )
         return summary
+
+
+def summary_record(**sections: Any) -> dict[str, Any]:
+    """summary.json's content from its sections: paths and dataclasses as plain values, every URL redacted."""
+    return json.loads(redact_urls(json.dumps(sections, default=_plain)))
 
 
 def _plain(value: Any) -> Any:

@@ -1,13 +1,15 @@
 """acquire: parsing `--source`, the sample and local folders, and the Prefect task's retry and cache semantics."""
 
 import os
+from pathlib import Path
 
 import cv2
 import pytest
 from loopback import FileServer, image_bytes, serving, zip_bytes
 from prefect import flow
 
-from tasks.acquire.task import acquire, acquire_images, list_image_names, list_images, parse_source
+from flows.params import RunParams
+from tasks.acquire.task import AcquireSpec, acquire, acquire_images, list_image_names, list_images, parse_source
 from tasks.errors import UserError
 
 
@@ -61,16 +63,17 @@ def test_bad_sources_say_what_to_do(tmp_path):
     (empty / "readme.txt").write_text("no faces here")
     with pytest.raises(UserError, match="no image files"):
         acquire_images(str(empty), tmp_path)
-    with pytest.raises(UserError, match="--sha256: applies to a URL or an archive"):
-        acquire_images("sample", tmp_path, sha256="0" * 64)
+    with pytest.raises(ValueError, match="applies to a URL or archive source"):  # the options' rule (option_checks)
+        RunParams(source="sample", sha256="0" * 64, data_dir=tmp_path)
 
 
-def _run_acquire(task, **inputs) -> tuple[str, object]:
+def _run_acquire(task, source_text: str, data_dir: Path) -> tuple[str, object]:
     """Run one acquire task in its own flow: its final state's name and its result (or exception)."""
+    spec = AcquireSpec(parse_source(source_text), data_dir)
 
     @flow(name="acquire-only")
     def acquire_only():
-        state = task(**inputs, return_state=True)
+        state = task(spec=spec, return_state=True)
         return state.name, state.result(raise_on_failure=False), state.state_details.task_run_id
 
     name, result, task_run_id = acquire_only()

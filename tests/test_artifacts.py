@@ -4,6 +4,7 @@ from pathlib import Path
 
 from tasks.prefect_artifacts import artifact_key
 from tasks.report.artifacts import publish_run_artifacts, summary_markdown
+from tasks.run_folder import RunFolder
 from tasks.train.progress_artifact import TrainingProgress
 
 
@@ -11,7 +12,7 @@ def test_outside_a_prefect_run_nothing_is_published(tmp_path):
     progress = TrainingProgress(tmp_path, total_steps=10)
     progress.update(5, 1, 2, force=True)
     assert progress.id is None
-    assert publish_run_artifacts(tmp_path / "no-summary.json") is None  # not even read
+    assert publish_run_artifacts(RunFolder(tmp_path), {}) is None  # not even looked at
 
 
 def test_keys_are_what_prefect_accepts():

@@ -49,6 +49,7 @@ def test_a_step_s_code_identity_covers_every_registered_module():
     assert {"ganmodels.metrics.ndb", "ganmodels.metrics.fid"} <= reached("ganmodels.metrics.registry")
     assert "ganmodels.loss_functions.hinge" in reached("ganmodels.loss_functions")
     assert "tasks.acquire.kinds.url" in reached("tasks.acquire.kinds")
+    assert {"ganmodels.dcgan", "ganmodels.numpy_mlp"} <= reached("ganmodels.networks")  # imported when built
 
 
 def test_listing_losses_and_metrics_imports_no_tensorflow():

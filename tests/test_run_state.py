@@ -334,13 +334,15 @@ STEPS = """
 import json, sys
 from pathlib import Path
 from prefect import flow
-from tasks.acquire.task import acquire
-from tasks.preprocess.task import preprocess
+from tasks.acquire.task import AcquireSpec, acquire, parse_source
+from tasks.preprocess.image_decode import DecodeSettings
+from tasks.preprocess.task import PreprocessSpec, preprocess
 
 @flow
 def steps(source: str, data_dir: Path) -> dict:
-    got = acquire(source_text=source, data_dir=data_dir, return_state=True)
-    pre = preprocess(acquired=got.result(), size=28, channels=1, crop="center", data_dir=data_dir, return_state=True)
+    got = acquire(spec=AcquireSpec(parse_source(source), data_dir), return_state=True)
+    spec = PreprocessSpec(DecodeSettings(28, 1, "center"), data_dir)
+    pre = preprocess(acquired=got.result(), spec=spec, return_state=True)
     return {"acquire": got.name, "preprocess": pre.name}
 
 print(json.dumps(steps(sys.argv[1], Path(sys.argv[2]))))

@@ -24,6 +24,7 @@ class Loss:
     help: str  # its words in --loss's help
     labelled: bool = False  # D trains towards real/fake targets, which the label tricks change
     penalty: bool = False  # D's loss adds the gradient penalty (--gp-weight), which BatchNorm in D would mix
+    n_critic: int = 1  # D updates per G update it is meant to run with: --n-critic's default with this loss
 
 
 _LOSSES: Registry[Loss] = Registry(__name__, lambda loss: loss.name, lambda loss: loss.order)
@@ -42,6 +43,23 @@ def loss_names() -> tuple[str, ...]:
 def labelled_losses() -> tuple[str, ...]:
     """The losses with real/fake targets, the ones the label tricks (smoothing, noise, flips, real0) change."""
     return tuple(loss.name for loss in losses() if loss.labelled)
+
+
+def penalty_losses() -> tuple[str, ...]:
+    """The losses with the gradient penalty, the ones `--gp-weight` applies to."""
+    return tuple(loss.name for loss in losses() if loss.penalty)
+
+
+def default_n_critic(name: str | None) -> int:
+    """`--n-critic`'s default with the loss `name` (1 for a name no loss has: its check reports it)."""
+    loss = _LOSSES.get(name or "")
+    return loss.n_critic if loss else 1
+
+
+def n_critic_help() -> str:
+    """How `--n-critic`'s default follows the loss, e.g. 'Default: 5 for wgan-gp, else 1.'"""
+    special = [f"{loss.n_critic} for {loss.name}" for loss in losses() if loss.n_critic != 1]
+    return "Default: " + ", ".join([*special, "else 1"] if special else ["1"]) + "."
 
 
 def loss_named(name: str) -> Loss:

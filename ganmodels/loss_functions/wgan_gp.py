@@ -13,5 +13,6 @@ register(
         g_loss=lambda fake_logits, target: -tf.reduce_mean(fake_logits),
         help="wgan-gp (Wasserstein with gradient penalty; use with --n-critic)",
         penalty=True,
+        n_critic=5,
     )
 )

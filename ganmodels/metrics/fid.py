@@ -12,6 +12,8 @@ from ganmodels.metrics.registry import Metric, Sets, register
 
 WEIGHTS_FILE = "inception_v3_weights_tf_dim_ordering_tf_kernels_notop.h5"
 # `ganflow evaluate --inception-weights`: the CLI imports this module for it, so scipy waits for a computation
+# What the Inception weights are for, in the words of the option checks (flows/option_checks.py).
+WEIGHTS_USE = "FID/KID are skipped without it"
 WEIGHTS_HELP = "InceptionV3 'no top' ImageNet weights (.h5) for FID/KID; else Keras' cache, else skipped."
 
 

@@ -18,14 +18,22 @@ from prefect.cache_policies import INPUTS, CachePolicy
 from prefect.tasks import exponential_backoff
 
 from tasks.acquire.kinds import Fetch, Source, keywords, kind_of, kinds
-from tasks.acquire.sources.archive import DEFAULT_MAX_BYTES, DEFAULT_MAX_ENTRIES, ExtractLimits
+from tasks.acquire.sources.archive import ExtractLimits
 from tasks.acquire.sources.folder import IMAGE_EXTENSIONS, list_image_names, list_images
 from tasks.caching import OutputsExist, key_policy, step_options
 from tasks.errors import UserError, is_network_error
 
-__all__ = ["AcquiredImages", "Source", "acquire", "acquire_images", "list_image_names", "list_images", "parse_source"]
-
-ARCHIVE_KINDS = tuple(kind.kind for kind in kinds() if kind.sha256)  # the kinds --sha256 applies to
+__all__ = [
+    "AcquireSpec",
+    "AcquiredImages",
+    "Source",
+    "acquire",
+    "acquire_images",
+    "acquire_source",
+    "list_image_names",
+    "list_images",
+    "parse_source",
+]
 
 
 @dataclass(frozen=True)
@@ -58,6 +66,21 @@ def parse_source(text: str) -> Source:
     )
 
 
+@dataclass(frozen=True)
+class AcquireSpec:
+    """What acquire fetches, and where it keeps it: built once from the run's options (flows/specs.py).
+
+    `source` is `--source` parsed; the options were checked to fit it (flows/option_checks.py), so acquire
+    checks nothing again. `auth_secret` is a Secret block's name, never its value.
+    """
+
+    source: Source
+    data_dir: Path
+    sha256: str | None = None  # lowercase hex
+    limits: ExtractLimits = ExtractLimits()  # noqa: RUF009 - frozen
+    auth_secret: str | None = None
+
+
 def acquire_images(
     source_text: str,
     data_dir: Path,
@@ -65,22 +88,23 @@ def acquire_images(
     limits: ExtractLimits = ExtractLimits(),  # noqa: B008 - frozen
     auth_secret: str | None = None,
 ) -> AcquiredImages:
+    """`acquire_source` for a `--source` text: what `ganflow` does without the options around it."""
+    try:
+        source = parse_source(source_text)
+    except ValueError as exc:
+        raise UserError(f"--source: {exc}") from None
+    sha256 = (sha256 or "").strip().lower() or None
+    return acquire_source(AcquireSpec(source, Path(data_dir), sha256, limits, auth_secret))
+
+
+def acquire_source(spec: AcquireSpec) -> AcquiredImages:
     """Make the source available as a local folder of images and say exactly which data it is.
 
     A URL's query (a signed link's token) is needed for the download only: the result, which Prefect
     pickles and preprocess records in its manifest, names the URL redacted.
     """
-    try:
-        source = parse_source(source_text)
-    except ValueError as exc:
-        raise UserError(f"--source: {exc}") from None
-    data_dir, sha256 = Path(data_dir), (sha256 or "").strip().lower() or None
-    kind = kind_of(source.kind)
-    if auth_secret and not kind.auth:
-        raise UserError(f"--http-auth-secret: applies to a URL source, not to --source {source_text}; leave it out")
-    if sha256 and not kind.sha256:
-        raise UserError(f"--sha256: applies to a URL or an archive, not to --source {source_text}; leave it out")
-    source, folder, identity = kind.locate(source, Fetch(data_dir, sha256, limits, auth_secret))
+    fetch = Fetch(Path(spec.data_dir), spec.sha256, spec.limits, spec.auth_secret)
+    source, folder, identity = kind_of(spec.source.kind).locate(spec.source, fetch)
     files = list_image_names(folder)
     if not files:
         raise UserError(
@@ -105,18 +129,16 @@ def source_key(source_text: str, data_dir: Path) -> str | None:
 
 @dataclass
 class _SourceContents(CachePolicy):
-    """Part of acquire's cache key: what the source holds now (see `source_key`)."""
+    """Part of acquire's cache key: what the spec's source holds now (see `source_key`)."""
 
     def compute_key(self, task_ctx, inputs, flow_parameters, **kwargs) -> str | None:
-        return source_key(inputs.get("source_text", ""), inputs.get("data_dir", Path(".")))
+        spec = inputs.get("spec")
+        return kind_of(spec.source.kind).cache_key(spec.source, Path(spec.data_dir)) if spec else None
 
 
 def _acquire_run_name(parameters: dict) -> str:
     """`acquire[celeba]`, `acquire[faces (folder)]`: what was fetched, readable in the run's task list."""
-    try:
-        source = parse_source(parameters["source_text"])
-    except ValueError:
-        return f"acquire[{parameters['source_text']}]"
+    source = parameters["spec"].source
     return f"acquire[{source.name}]" if source.name == source.kind else f"acquire[{source.name} ({source.kind})]"
 
 
@@ -131,14 +153,6 @@ def _acquire_run_name(parameters: dict) -> str:
         retry_condition_fn=is_network_error,  # a network failure may pass; a bad source never does
     ),
 )
-def acquire(
-    source_text: str,
-    data_dir: Path,
-    sha256: str | None = None,
-    max_extract_bytes: int = DEFAULT_MAX_BYTES,
-    max_extract_entries: int = DEFAULT_MAX_ENTRIES,
-    auth_secret: str | None = None,
-) -> AcquiredImages:
-    """Prefect step: the source as a local folder of images (`auth_secret`: a Secret block's name, not its value)."""
-    limits = ExtractLimits(max_extract_bytes, max_extract_entries)
-    return acquire_images(source_text, data_dir, sha256, limits, auth_secret)
+def acquire(spec: AcquireSpec) -> AcquiredImages:
+    """Prefect step: the source as a local folder of images."""
+    return acquire_source(spec)

@@ -7,13 +7,23 @@ new local one (one worker per core) unless an existing scheduler's address is gi
 
 import contextlib
 from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 from typing import Any
 
 from tasks.errors import UserError
 
-TASK_RUNNERS = ("default", "dask")
+TASK_RUNNERS = ("default", "dask")  # --task-runner's choices
+
+
+@dataclass(frozen=True)
+class ChunkRunner:
+    """Where preprocess's chunks run: the output is the same wherever, so this is no part of its cache key."""
+
+    workers: int = 0  # local processes; 0: every core, once the job repays starting them
+    task_runner: str = "default"  # one of TASK_RUNNERS
+    dask_address: str | None = None  # an existing cluster's scheduler, with "dask"; None: a new local one
 # Loopback only; the dashboard (when bokeh is installed) at its usual port, or the next free one.
 LOCAL_CLUSTER = {"host": "127.0.0.1", "threads_per_worker": 1, "processes": True, "dashboard_address": "127.0.0.1:8787"}
 CONNECT_TIMEOUT = "20s"
@@ -26,8 +36,6 @@ def chunk_map(task_runner: str = "default", dask_address: str | None = None) -> 
     if task_runner == "default":
         yield None
         return
-    if task_runner != "dask":
-        raise UserError(f"--task-runner: {task_runner!r} is not one of {', '.join(TASK_RUNNERS)}")
     with _dask_runner(dask_address) as runner:
         yield partial(_map_on_dask, runner)
 

@@ -18,13 +18,13 @@ import zlib
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures.process import BrokenProcessPool
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 from prefect import task
-from prefect.cache_policies import INPUTS
+from prefect.cache_policies import INPUTS, CachePolicy
 from rich.progress import ProgressColumn
 from rich.text import Text
 
@@ -36,7 +36,7 @@ from tasks.errors import UserError
 from tasks.preprocess import manifest
 from tasks.preprocess.chunk_journal import ChunkJournal
 from tasks.preprocess.chunk_pool import CHUNK_SIZE, ChunkResult, RowSlot, WorkerPool, process_chunk, worker_count
-from tasks.preprocess.chunk_runners import chunk_map
+from tasks.preprocess.chunk_runners import ChunkRunner, chunk_map
 from tasks.preprocess.crops import CROPS
 from tasks.preprocess.image_decode import DEFAULT_MAX_PIXELS, DEFAULT_MIN_SIDE, DecodeSettings
 from tasks.preprocess.npy_writer import NpyRowWriter
@@ -67,6 +67,28 @@ class PreprocessedData:
         if record is None or record.get("sha256") != self.sha256:
             return "its manifest is gone or names other bytes"
         return manifest.problem(self.npy, record)
+
+
+@dataclass(frozen=True)
+class PreprocessSpec:
+    """What preprocess makes of the acquired images, where it keeps it, and where its chunks run: built once
+    from the run's options (flows/specs.py)."""
+
+    settings: DecodeSettings
+    data_dir: Path
+    dedupe: bool = False
+    runner: ChunkRunner = ChunkRunner()  # noqa: RUF009 - frozen
+
+
+@dataclass
+class _WhatIsMade(CachePolicy):
+    """preprocess's inputs as its cache key sees them: the acquired images and the spec, less its `runner`
+    (where the chunks run changes no byte of the output)."""
+
+    def compute_key(self, task_ctx, inputs, flow_parameters, **kwargs) -> str | None:
+        spec = inputs.get("spec")
+        made = {**inputs, "spec": replace(spec, runner=ChunkRunner())} if spec is not None else inputs
+        return INPUTS.compute_key(task_ctx=task_ctx, inputs=made, flow_parameters=flow_parameters, **kwargs)
 
 
 def cache_key(identity: str, settings: DecodeSettings, dedupe: bool = False) -> str:
@@ -376,36 +398,24 @@ def _report(count: int, skipped: list[dict[str, str]], by_reason: dict[str, int]
 
 @task(
     name="preprocess",
-    task_run_name="preprocess[{acquired.source.name} {size}px {crop}]",
-    # Where the chunks run does not change the output, so it is not part of the cache key.
-    **step_options(cache_policy=OutputsExist(base=key_policy(INPUTS - "workers" - "task_runner" - "dask_address"))),
+    task_run_name="preprocess[{acquired.source.name} {spec.settings.size}px {spec.settings.crop}]",
+    **step_options(cache_policy=OutputsExist(base=key_policy(_WhatIsMade()))),
 )
-def preprocess(
-    acquired: AcquiredImages,
-    size: int,
-    channels: int,
-    crop: str,
-    data_dir: Path,
-    dedupe: bool = False,
-    min_side: int = DEFAULT_MIN_SIDE,
-    max_pixels: int = DEFAULT_MAX_PIXELS,
-    workers: int = 0,
-    task_runner: str = "default",
-    dask_address: str | None = None,
-) -> PreprocessedData:
+def preprocess(acquired: AcquiredImages, spec: PreprocessSpec) -> PreprocessedData:
     """Prefect step: the images as a cached uint8 array of shape (N, size, size, channels)."""
-    needs = acquired.num_files * size * size * channels + MB  # the array, and its manifest and journal
-    room = space_for("--data-dir", data_dir, "preprocessing", lambda: needs)
-    with room, chunk_map(task_runner, dask_address) as map_chunks:
+    s, runner = spec.settings, spec.runner
+    needs = acquired.num_files * s.size * s.size * s.channels + MB  # the array, and its manifest and journal
+    room = space_for("--data-dir", spec.data_dir, "preprocessing", lambda: needs)
+    with room, chunk_map(runner.task_runner, runner.dask_address) as map_chunks:
         return preprocess_images(
             acquired,
-            size,
-            channels,
-            crop,
-            data_dir,
-            dedupe=dedupe,
-            min_side=min_side,
-            max_pixels=max_pixels,
-            workers=workers,
+            s.size,
+            s.channels,
+            s.crop,
+            spec.data_dir,
+            dedupe=spec.dedupe,
+            min_side=s.min_side,
+            max_pixels=s.max_pixels,
+            workers=runner.workers,
             map_chunks=map_chunks,
         )

@@ -21,14 +21,14 @@ from tasks.run_folder import RunFolder
 
 MAX_TABLE_ROWS = 1000  # the newest epochs; metrics.csv holds them all
 MAX_SKIPPED_LISTED = 20
-def publish_run_artifacts(summary_path: Path) -> None:
-    """The metrics table, the markdown summary and the GIF with the newest grid, all from the run's summary.json."""
+def publish_run_artifacts(run: RunFolder, summary: dict[str, Any]) -> None:
+    """The metrics table, the markdown summary and the GIF with the newest grid, from the run's summary
+    (tasks/report/summary.py: summary.json's content) and its metrics."""
     if not in_prefect_run():
         return
     from prefect.artifacts import create_markdown_artifact, create_table_artifact
 
-    run = RunFolder(Path(summary_path).parent)
-    summary, run_dir = run.read_summary(), run.root
+    run_dir = run.root
     rows = metrics_rows(run)
     newest = f", the newest {MAX_TABLE_ROWS}" if len(rows) > MAX_TABLE_ROWS else ""
     losses, quality, reference = split_columns(rows[-MAX_TABLE_ROWS:])

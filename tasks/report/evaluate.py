@@ -25,6 +25,7 @@ from tasks.errors import UserError
 from tasks.hashing import FileStamp, stamps
 from tasks.pictures import write_png
 from tasks.preprocess.split import Split
+from tasks.preprocess.task import PreprocessedData
 from tasks.progress import run_logger
 from tasks.quality import FULL_SUBSET, generated, real_subset, set_figures
 from tasks.report.generate import latent_distribution, load_generator
@@ -149,15 +150,21 @@ def evaluate_run(
     return evaluate_generator(generator, npy, run_dir, count, inception_weights, name)
 
 
-@task(name="evaluate", task_run_name="evaluate[{run_dir.name}]", **step_options())
-def evaluate(
-    trained, npy: Path, run_dir: Path, count: int = FULL_SUBSET, inception_weights: Path | None = None
-) -> Evaluation:
-    """Prefect step: the final quality report of the run's generator.
+@dataclass(frozen=True)
+class EvaluateSpec:
+    """The final report's run folder, size and InceptionV3 weights: built once from the options (flows/specs.py)."""
+
+    run_dir: Path
+    count: int = FULL_SUBSET
+    inception_weights: Path | None = None
+
+
+@task(name="evaluate", task_run_name="evaluate[{spec.run_dir.name}]", **step_options())
+def evaluate(trained, data: PreprocessedData, spec: EvaluateSpec) -> Evaluation:
+    """Prefect step: the final quality report of the run's generator, on the data it trained on.
 
     `trained` (the train step's result) is part of the cache key, so more training means a new report.
     """
-    with space_for("--run-dir", run_dir, "evaluating", lambda: MB):  # a report and a picture
-        return evaluate_generator(load_generator(model=trained.generator), npy, run_dir, count, inception_weights)
-
-
+    with space_for("--run-dir", spec.run_dir, "evaluating", lambda: MB):  # a report and a picture
+        generator = load_generator(model=trained.generator)
+        return evaluate_generator(generator, data.npy, spec.run_dir, spec.count, spec.inception_weights)

@@ -18,6 +18,7 @@ from typing import Any
 import cv2
 import numpy as np
 
+from ganmodels.flags import flag
 from ganmodels.metrics.registry import metrics
 from ganmodels.metrics.registry import num as _num
 from tasks.atomic import read_json, write_bytes, write_json
@@ -142,7 +143,7 @@ def ranking(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
 def markdown(data: dict[str, Any], picture: str) -> str:
     """sweep.md: the ranking, then every run; `picture` is the image's link (a file name, or a data: URI)."""
     grid = "; ".join(f"{k} = {', '.join(map(str, v))}" for k, v in data["sweep"]["grid"].items())
-    shared = " ".join(f"--{k.replace('_', '-')} {v}" for k, v in data["sweep"]["options"].items()) or "none"
+    shared = " ".join(f"{flag(k)} {v}" for k, v in data["sweep"]["options"].items()) or "none"
     columns = [column for metric in metrics() for column in metric.sweep_columns]
     lines = [
         f"# Sweep `{data['sweep']['sweep_dir']}`",

@@ -1,7 +1,9 @@
 """How to train, kept apart from tasks/train/task.py so the CLI can validate options without importing TensorFlow."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from pathlib import Path
 
+from ganmodels.config import GanConfig
 from tasks.preprocess.split import DEFAULT_HOLDOUT
 
 
@@ -21,3 +23,19 @@ class TrainOptions:
     eval_every: int = 1  # epochs between quality evaluations; 0 turns them off
     max_minutes: float | None = None  # stop at the first step boundary after this much training in this call
     holdout: float = DEFAULT_HOLDOUT  # share of the images never trained on (tasks/preprocess/split.py); 0: none
+
+
+@dataclass(frozen=True)
+class TrainSpec:
+    """What the train step trains, how, and in which run folder: built once from the run's options
+    (flows/specs.py). `more_epochs` (--more-epochs) asks for that many epochs past the folder's, which only
+    the flow run can count (`for_epochs`)."""
+
+    config: GanConfig
+    options: TrainOptions
+    run_dir: Path
+    more_epochs: int | None = None
+
+    def for_epochs(self, epochs: int) -> "TrainSpec":
+        """This spec training up to `epochs` in total (what --more-epochs came to for this flow run)."""
+        return replace(self, options=replace(self.options, epochs=epochs))

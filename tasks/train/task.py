@@ -33,7 +33,7 @@ from tasks.train import callbacks as cb
 from tasks.train.budget import TimeBudget
 from tasks.train.checkpoints import Checkpoints, best_generator, check_compatible, training_space
 from tasks.train.loop import EPOCHS_DONE, INTERRUPTED, Callback, TrainingLoop
-from tasks.train.options import TrainOptions
+from tasks.train.options import TrainOptions, TrainSpec
 
 
 @dataclass(frozen=True)
@@ -218,8 +218,9 @@ def _keep_best_generator(run: RunFolder, last: Path) -> None:
     )
 
 
-@task(name="train", task_run_name="train[{run_dir.name} to epoch {options.epochs}]", **step_options())
-def train(data: PreprocessedData, config: GanConfig, options: TrainOptions, run_dir: Path) -> TrainedModel:
-    """Prefect step: a trained generator in `run_dir`; a retry resumes from the last checkpoint."""
-    with space_for("--run-dir", run_dir, "training", lambda: training_space(config, options.keep_checkpoints)):
-        return train_gan(data, config, options, run_dir)
+@task(name="train", task_run_name="train[{spec.run_dir.name} to epoch {spec.options.epochs}]", **step_options())
+def train(data: PreprocessedData, spec: TrainSpec) -> TrainedModel:
+    """Prefect step: a trained generator in the spec's run folder; a retry resumes from the last checkpoint."""
+    needs = lambda: training_space(spec.config, spec.options.keep_checkpoints)  # noqa: E731
+    with space_for("--run-dir", spec.run_dir, "training", needs):
+        return train_gan(data, spec.config, spec.options, spec.run_dir)
