@@ -10,7 +10,7 @@ from collections.abc import Callable
 
 from ganmodels import celeb32, convdense, dcgan, gan_mlp, mlp, numpy_mlp
 from ganmodels.config import GanConfig
-from ganmodels.tf import keras
+from ganmodels.keras_import import keras
 
 Builder = Callable[[GanConfig], keras.Model]
 

@@ -28,6 +28,8 @@ from ganmodels.ema import update_ema
 from ganmodels.loss_functions import loss_named
 from ganmodels.losses import d_labels, discriminator_loss, generator_loss, gradient_penalty
 from ganmodels.networks import build_discriminator, build_generator
+from ganmodels.optimizers import build_optimizer
+from ganmodels.pixels import output_of, to_uint8
 from ganmodels.runtime import Runtime, distribution_strategy, dtype_policy
 from ganmodels.sampler_stats import refresh_sampler_stats
 from ganmodels.streams import (
@@ -43,6 +45,8 @@ from ganmodels.streams import (
 )
 from ganmodels.tf import keras, tf
 
+__all__ = ["GanModels", "TrainStep", "Updates", "build_optimizer", "output_of", "scale_images", "to_uint8"]
+
 
 def scale_images(batch_uint8, output: str = "tanh"):
     """uint8 [0, 255] to float32 in G's range: [-1, 1] for tanh, [0, 1] for sigmoid (x / 255, as the seeds
@@ -50,34 +54,6 @@ def scale_images(batch_uint8, output: str = "tanh"):
     if output == "sigmoid":
         return tf.cast(batch_uint8, tf.float32) / 255.0
     return tf.cast(batch_uint8, tf.float32) / 127.5 - 1.0
-
-
-def to_uint8(images, output: str = "tanh") -> np.ndarray:
-    """Generator output in [-1, 1] (or [0, 1] for a sigmoid generator) back to displayable uint8."""
-    images = np.asarray(images, np.float32)
-    scaled = images * 255.0 if output == "sigmoid" else (images + 1.0) * 127.5
-    return np.clip(np.rint(scaled), 0, 255).astype(np.uint8)
-
-
-def output_of(generator: keras.Model) -> str:
-    """ "sigmoid" when the generator's last layer is a sigmoid, else "tanh": a saved generator says its range."""
-    activation = getattr(generator.layers[-1], "activation", None)
-    return "sigmoid" if getattr(activation, "__name__", "") == "sigmoid" else "tanh"
-
-
-def build_optimizer(config: GanConfig, learning_rate: float, decay: float = 0.0) -> keras.optimizers.Optimizer:
-    """Adam or RMSprop as Keras 2 and the seeds had them.
-
-    `decay` is Keras 2's lr / (1 + decay * iterations), `clipvalue` clips each gradient. `epsilon` is Keras 2's,
-    added to the root of the mean square: Keras 3's Adam does the same, but its RMSprop adds epsilon under the
-    root, whose floor (sqrt(1e-7) = 3e-4) would shrink most steps of a 32 px G several times. Passing epsilon²
-    keeps sqrt(v + eps²) within sqrt(2) of Keras 2's sqrt(v) + eps, and equal where v is far from eps².
-    """
-    rate = keras.optimizers.schedules.InverseTimeDecay(learning_rate, 1, decay) if decay else learning_rate
-    clip = {"clipvalue": config.clipvalue} if config.clipvalue else {}
-    if config.optimizer == "rmsprop":
-        return keras.optimizers.RMSprop(rate, rho=0.9, epsilon=config.epsilon**2, **clip)
-    return keras.optimizers.Adam(rate, beta_1=config.beta1, beta_2=config.beta2, epsilon=config.epsilon, **clip)
 
 
 @dataclass
