@@ -414,6 +414,12 @@ class RunParams(BaseModel):
         description="Devices to mirror training over. Default: all GPUs when there are several.",
         group="hardware",
     )
+    backend: Literal["tensorflow", "jax"] | None = option(
+        None,
+        description="Keras backend to train on (jax needs pip install -e '.[jax]'). Default: KERAS_BACKEND when it "
+        "names one of them, else tensorflow. A run folder continues on the backend it was trained on.",
+        group="hardware",
+    )
 
     max_minutes: float | None = option(
         None,

@@ -9,8 +9,8 @@ from pathlib import Path
 import numpy as np
 
 from ganmodels.images import images_from, latent_shape
+from ganmodels.keras_import import keras
 from ganmodels.latents import latent_walk, sample_latents
-from ganmodels.tf import keras
 from tasks.errors import UserError
 from tasks.pictures import image_grid, write_png
 from tasks.progress_gif import write_gif
