@@ -17,7 +17,6 @@ balance rule in a Python loop around the step, so the step itself has no data-de
 Every random draw is stateless (see `ganmodels.streams`), so a resumed run repeats it exactly.
 """
 
-import enum
 from dataclasses import dataclass
 
 import numpy as np
@@ -44,6 +43,7 @@ from ganmodels.streams import (
     step_seed,
 )
 from ganmodels.tf import keras, tf
+from ganmodels.train_modes import Updates
 
 __all__ = ["GanModels", "TrainStep", "Updates", "build_optimizer", "output_of", "scale_images", "to_uint8"]
 
@@ -103,22 +103,6 @@ class GanModels:
         (a sigmoid generator's [0, 1] is mapped there, so every caller sees one range)."""
         images = np.asarray(self.sampler(np.asarray(z, np.float32), training=False), np.float32)
         return images * 2.0 - 1.0 if self.config.output == "sigmoid" else images
-
-
-class Updates(enum.Enum):
-    """Which networks one pass updates: D alone, G alone, or both from the same forward pass."""
-
-    D = (True, False)
-    G = (False, True)
-    BOTH = (True, True)
-
-    @property
-    def d(self) -> bool:
-        return self.value[0]
-
-    @property
-    def g(self) -> bool:
-        return self.value[1]
 
 
 class TrainStep:
