@@ -141,6 +141,7 @@ def _newest_first(directory: Path) -> list[str]:
         return npz
     if not (Path(directory) / "checkpoint").is_file():
         return []
+    _tensorflow_only(str(directory))
     state = tf.train.get_checkpoint_state(str(directory))
     return list(reversed(state.all_model_checkpoint_paths)) if state else []
 
@@ -149,7 +150,10 @@ def _latest(directory: Path) -> str | None:
     """The newest checkpoint in `directory` (TensorFlow's: only when its files are there); None if none."""
     if npz := _npz_newest_first(directory):
         return npz[0]
-    return tf.train.latest_checkpoint(str(directory)) if (Path(directory) / "checkpoint").is_file() else None
+    if not (Path(directory) / "checkpoint").is_file():
+        return None
+    _tensorflow_only(str(directory))
+    return tf.train.latest_checkpoint(str(directory))
 
 
 def read_arrays(path: str) -> dict[str, np.ndarray]:
@@ -242,11 +246,12 @@ def load_state(state: TrainingState, checkpoint: str) -> None:
         state.restore(checkpoint)
 
 
-def _tensorflow_only(checkpoint: str) -> None:
-    if current_backend() != "tensorflow":
+def _tensorflow_only(where: str) -> None:
+    """TensorFlow's checkpoints are read through TensorFlow's Keras: on another backend, one line says so."""
+    if (backend := current_backend()) != "tensorflow":
         raise UserError(
-            f"{checkpoint} is a TensorFlow checkpoint, which Keras reads on TensorFlow only; run this with "
-            f"--backend tensorflow (or KERAS_BACKEND=tensorflow), not {current_backend()}"
+            f"{where} holds TensorFlow checkpoints, which Keras reads on TensorFlow only; run this on TensorFlow "
+            f"(without KERAS_BACKEND={backend}), or read the run's generator.keras, which either backend reads"
         )
 
 
