@@ -24,6 +24,7 @@ from tasks.run_folder import RunFolder
 from tasks.train.checkpoints import generator_from_checkpoint
 
 FRAMES_PER_LEG = 12
+_MODEL_CONFIG = "config" + ".json"  # the model's config inside a .keras archive (no file of the run folder)
 
 
 def latent_distribution(run_dir: Path | None = None, model: Path | None = None) -> str:
@@ -81,7 +82,7 @@ def _loadable_here(path: Path) -> Iterator[Path]:
     config = None
     if current_backend() != "tensorflow":
         with contextlib.suppress(zipfile.BadZipFile, KeyError, ValueError, OSError), zipfile.ZipFile(path) as archive:
-            config = json.loads(archive.read("config.json"))
+            config = json.loads(archive.read(_MODEL_CONFIG))
     if config is None or not _unsynchronize(config):
         yield path
         return
@@ -89,7 +90,7 @@ def _loadable_here(path: Path) -> Iterator[Path]:
         copy = Path(tmp) / path.name
         with zipfile.ZipFile(copy, "w", zipfile.ZIP_DEFLATED) as out:
             for item in archive.infolist():
-                data = json.dumps(config).encode() if item.filename == "config.json" else archive.read(item)
+                data = json.dumps(config).encode() if item.filename == _MODEL_CONFIG else archive.read(item)
                 out.writestr(item, data)
         yield copy
 
