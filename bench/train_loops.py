@@ -13,8 +13,9 @@ machine shared with other jobs, wall-clock rates fall with the load while CPU co
 The last line is one JSON object: ours_per_s, classic_per_s, fit_per_s, vs_classic, vs_fit (wall clock),
 per_cpu_s, cpu_vs_classic, cpu_vs_fit (CPU time), gemm_share, precision, threads and the CPU model.
 
-    python bench/train_step.py [--size 32] [--batch 64] [--windows 5] [--steps 10]
-                               [--precision auto|fp32|bf16] [--no-jit]
+    python bench/train_step.py --loops [--size 32] [--batch 64] [--windows 5] [--steps 10]
+                                       [--precision auto|fp32|bf16] [--no-jit]
+    (or python bench/train_loops.py ...; bench/train_step.py without --loops compares the backends)
 """
 
 import argparse
