@@ -1,7 +1,9 @@
 """Import TensorFlow and Keras once, on the TensorFlow backend, without the C++ start-up chatter.
 
-ganflow's train step, checkpoints and distribution are TensorFlow code, so Keras must run on TensorFlow
-whatever KERAS_BACKEND or ~/.keras/keras.json says: the variable is pinned before Keras is imported
+For the TensorFlow-only modules (the TensorFlow train step, tf.train checkpoints, tf.distribute, tf.data):
+they need Keras on TensorFlow, so importing this module first pins KERAS_BACKEND to TensorFlow. Code that
+runs on either backend imports `keras` from `ganmodels.keras_import` instead, and never this module on JAX
+(`ganmodels.backend` chooses). Otherwise: the variable is pinned before Keras is imported
 (`ganmodels.tf_backend`; the CLI calls it first and says so when it overrides a setting). Keras already
 imported on another backend cannot be switched: that is one clear error, not a traceback deep inside.
 
