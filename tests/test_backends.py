@@ -218,20 +218,41 @@ def test_jax_trains_resumes_bit_identical_after_kill_9_and_serves_generate_and_e
     assert RunFolder(killed).evaluation().exists()
 
 
+def _newest_checkpoint(folder: Path, backend: str) -> int | None:
+    if backend == "jax":
+        return _newest_npz(folder)
+    state = folder / "checkpoint"
+    found = re.search(r'^model_checkpoint_path: "ckpt-(\d+)"', state.read_text(), re.M) if state.exists() else None
+    return int(found.group(1)) if found else None
+
+
 @pytest.mark.slow
-def test_jax_falls_back_to_an_older_checkpoint_when_the_newest_is_damaged(prefect_server, make_faces, tmp_path):
+@pytest.mark.parametrize("backend", ["tensorflow", "jax"])
+def test_a_damaged_newest_checkpoint_falls_back_and_the_other_backend_is_refused(
+    backend, prefect_server, make_faces, tmp_path
+):
     faces, data_dir, env = make_faces(16), tmp_path / "data", _env(prefect_server)
     run_dir = tmp_path / "run"
-    first = _ganflow(*_run_args(faces, run_dir, data_dir, "jax", 1), env=env)
+    first = _ganflow(*_run_args(faces, run_dir, data_dir, backend, 1), env=env)
     assert first.returncode == 0, first.stderr[-3000:]
-    newest = run_dir / "checkpoints" / f"ckpt-{STEPS_PER_EPOCH}.npz"
+    assert RunFolder(run_dir).recorded_backend() == backend
+    name = f"ckpt-{STEPS_PER_EPOCH}"
+    newest = run_dir / "checkpoints" / (f"{name}.npz" if backend == "jax" else f"{name}.data-00000-of-00001")
     newest.write_bytes(newest.read_bytes()[: newest.stat().st_size // 2])
-    again = _ganflow(*_run_args(faces, run_dir, data_dir, "jax", 2), env=env)
+    again = _ganflow(*_run_args(faces, run_dir, data_dir, backend, 2), env=env)
     assert again.returncode == 0, again.stderr[-3000:]
     text = again.stdout + again.stderr
-    assert re.search(rf"checkpoint \S*ckpt-{STEPS_PER_EPOCH}\.npz does not restore \(\w+", text), text[-3000:]
+    assert re.search(rf"checkpoint \S*{name}(\.npz)? does not restore \(\w+", text), text[-3000:]
     assert f"resuming at step {STEPS_PER_EPOCH - 1}: epoch 1, batch {STEPS_PER_EPOCH - 1}" in text
-    assert _newest_npz(run_dir / "checkpoints") == 2 * STEPS_PER_EPOCH
+    assert _newest_checkpoint(run_dir / "checkpoints", backend) == 2 * STEPS_PER_EPOCH
+
+    other = "tensorflow" if backend == "jax" else "jax"
+    refused = _ganflow(*_run_args(faces, run_dir, data_dir, other, 3), env=env)
+    assert _one_error_line(refused).endswith(
+        f"--run-dir {run_dir} was trained on {backend}; continue it with --backend {backend}, or pass --restart "
+        f"to train it from scratch on {other}, or choose another --run-dir"
+    )
+    assert _newest_checkpoint(run_dir / "checkpoints", backend) == 2 * STEPS_PER_EPOCH  # nothing was touched
 
 
 @pytest.mark.slow
