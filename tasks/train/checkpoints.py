@@ -361,7 +361,7 @@ def generator_from_checkpoint(run: RunFolder, which: str):
         prefix = str(Path(which).expanduser())
         if not (Path(prefix).is_file() if prefix.endswith(NPZ) else Path(f"{prefix}.index").exists()):
             raise UserError(
-                f"--checkpoint {which}: no checkpoint there (expected {prefix}.index, or a ckpt-N{NPZ} file)"
+                f"--checkpoint {which}: no checkpoint at that prefix (expected {prefix}.index, or a ckpt-N{NPZ} file)"
             )
     try:
         restore(prefix)
