@@ -127,6 +127,17 @@ def test_the_flow_module_imports_no_keras():
     assert out.stdout.split() == ["False", "False"]
 
 
+def test_a_flow_run_asking_for_another_backend_than_its_process_loaded_is_one_line():
+    """pytest's process runs Keras on TensorFlow (this module imported it): the flow cannot switch it."""
+    from flows.ganflow import _chosen_backend
+
+    assert _chosen_backend("tensorflow") == "tensorflow"
+    with pytest.raises(UserError) as refused:
+        _chosen_backend("jax")
+    assert "\n" not in str(refused.value)
+    assert str(refused.value).startswith("Keras was already imported on the tensorflow backend, not jax")
+
+
 def test_without_jax_backend_jax_is_one_line_saying_how_to_install_it(tmp_path):
     shim = tmp_path / "shim"
     shim.mkdir()
