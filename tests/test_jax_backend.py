@@ -2,6 +2,7 @@
 data-parallel run over 2 CPU devices. JAX code runs in child processes (tests/backend_process.py)."""
 
 import importlib.util
+import json
 import os
 import subprocess
 import sys
@@ -101,11 +102,20 @@ for name, kw in variants.items():
     finite = all(np.isfinite(v) for log in logs for k, v in log.items() if k == "g_loss")
     out[name] = dict(finite=bool(finite), changed=sum(not np.array_equal(a, b) for a, b in zip(before, after)),
                      step=state.counters()["step"], extra=state.extra_updates())
+from ganmodels.data import epoch_dataset
+from ganmodels.metrics.registry import metrics
+from ganmodels.pixels import to_uint8
+state.models.refresh_sampler()  # the sampler's BatchNorm statistics, measured with numpy
+grid = to_uint8(state.models.generate(state.fixed_latents(2)))
+fed = [b.shape for b in epoch_dataset(np.zeros((10, 32, 32, 3), np.uint8), 4, 0, 0)]
+out["other"] = dict(grid=list(grid.shape), fed=[list(f) for f in fed], metrics=len(metrics()))
 out["tensorflow_loaded"] = "tensorflow" in sys.modules
 print(json.dumps(out))
 """,
     )
     assert result.pop("tensorflow_loaded") is False
+    other = result.pop("other")
+    assert other["grid"] == [2, 32, 32, 3] and other["fed"] == [[4, 32, 32, 3]] * 2 and other["metrics"] >= 5
     for name, r in result.items():
         assert r["finite"] and r["changed"] > 0 and r["step"] == 2, (name, r)
     assert sum(result["pretrain+balance+ema"]["extra"].values()) > 0
@@ -149,3 +159,23 @@ def test_jax_resume_from_arrays_is_bit_exact(devices):
     assert result["step"] == 4
     assert "missing discriminator/0000" in result["error"]
     assert all(abs(x) < 1e6 for x in result["losses"])
+
+
+@pytest.mark.slow
+@needs_jax
+def test_the_train_step_bench_measures_both_backends_in_one_run():
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    command = [sys.executable, str(ROOT / "bench" / "train_step.py"), "--batch", "8", "--windows", "1"]
+    out = subprocess.run(
+        [*command, "--steps", "1", "--rounds", "1", "--precision", "fp32"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=900,
+    )
+    assert out.returncode == 0, out.stderr[-3000:]
+    summary = json.loads(out.stdout.strip().splitlines()[-1])
+    assert set(summary["backends"]) == {"tensorflow", "jax"}
+    for result in summary["backends"].values():
+        assert result["per_s"] > 0 and result["gemm_share"] > 0 and result["precision"] == "fp32"
+    assert summary["jax_vs_tf"] > 0 and "JAX / TensorFlow:" in out.stdout
