@@ -101,6 +101,8 @@ def test_a_folder_from_before_the_record_is_tensorflow(tmp_path):
 def test_npz_checkpoints_keep_the_newest_and_fall_back_past_a_damaged_one(tmp_path):
     folder = tmp_path / "checkpoints"
     files = ArrayCheckpoints(folder, keep=3)
+    folder.mkdir()
+    (folder / ".ckpt-9.abc123.tmp.npz").write_bytes(b"PK")  # what kill -9 during a save leaves behind
     for step in (1, 2, 3, 4, 10):
         files.save({"counters/step": np.array(step), "w": np.full((3,), step, np.float32)}, step)
     assert sorted(p.name for p in folder.iterdir()) == ["ckpt-10.npz", "ckpt-3.npz", "ckpt-4.npz"]  # no temp files

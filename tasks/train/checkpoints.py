@@ -174,6 +174,8 @@ class ArrayCheckpoints:
             np.savez(f, **arrays)
         for old in _npz_newest_first(self.directory)[self.keep :]:
             Path(old).unlink(missing_ok=True)
+        for stale in self.directory.glob(f".ckpt-*.tmp{NPZ}"):  # half-written by a process killed while saving
+            stale.unlink(missing_ok=True)  # (the run folder's lock means no other process is writing one now)
         return str(path)
 
 
