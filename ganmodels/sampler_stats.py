@@ -101,7 +101,7 @@ def _from_one_batch(model: keras.Model, latents, layers: list) -> None:
 def refresh_sampler_stats(generator: keras.Model, config: GanConfig) -> keras.Model:
     """Recompute `generator`'s BatchNorm statistics on the run's fixed statistics latents; returns it."""
     if BACKEND == "jax":
-        from ganmodels.backends.jax import stats_latents
+        from ganmodels.backends.jax_streams import stats_latents
     else:
         from ganmodels.streams import stats_latents
     recompute_batchnorm(generator, stats_latents(config, STATS_LATENTS))
