@@ -44,6 +44,7 @@ def run(verbose, **options) -> None:
     Run it again with a larger --epochs to continue training the same run.
     """
     params = build_params(RunParams, options)
+    params = params.model_copy(update={"backend": _use_backend(params.backend)})  # before Keras is imported
     from flows.flow_parameters import of_run
     from flows.ganflow import ganflow
     from flows.temporary_server import prefect_api, this_command
@@ -377,6 +378,7 @@ def generate(run_dir, model, checkpoint, num, out, seed, grid, interpolate, trun
         raise click.UsageError("pass exactly one of --run-dir DIR or --model FILE")
     if checkpoint is not None and run_dir is None:
         raise click.UsageError("--checkpoint needs --run-dir (a checkpoint belongs to a run folder)")
+    _use_backend(None)  # generator.keras and .npz checkpoints read on either backend
     from tasks.errors import UserError
     from tasks.report.generate import generate_images, interpolation_gif, latent_distribution, load_generator
 
@@ -413,6 +415,7 @@ def evaluate(run_dir, checkpoint, num, inception_weights) -> None:
 
     Writes evaluation.json and nearest.png into the run folder and prints the headline figures.
     """
+    _use_backend(None)
     from tasks.errors import UserError
     from tasks.report.evaluate import evaluate_run, report_lines
 
@@ -423,17 +426,33 @@ def evaluate(run_dir, checkpoint, num, inception_weights) -> None:
     click.echo(f"Report: {result.report}  Nearest pairs: {result.nearest}")
 
 
-def _pin_keras_backend() -> None:
-    """Keras on TensorFlow, before anything imports it; one line when the environment asked for another."""
-    from ganmodels.tf_backend import pin_keras_backend
+def _ignore_foreign_keras_backend() -> None:
+    """KERAS_BACKEND naming a backend ganflow does not run on (torch, numpy) is one line, and TensorFlow is used."""
+    from ganmodels.backend import BACKENDS
 
-    if asked := pin_keras_backend():
-        click.echo(f"Note: KERAS_BACKEND={asked} ignored: ganflow runs Keras on TensorFlow.", err=True)
+    asked = os.environ.get("KERAS_BACKEND")
+    if asked and asked not in BACKENDS:
+        os.environ["KERAS_BACKEND"] = BACKENDS[0]
+        click.echo(
+            f"Note: KERAS_BACKEND={asked} ignored: ganflow runs Keras on {' or '.join(BACKENDS)}; using {BACKENDS[0]}.",
+            err=True,
+        )
+
+
+def _use_backend(asked: str | None) -> str:
+    """Keras' backend for this command, chosen before anything imports Keras (None: KERAS_BACKEND, else
+    TensorFlow); one line when it cannot be (JAX not installed, Keras already loaded on another)."""
+    from ganmodels.backend import BackendError, choose_backend
+
+    try:
+        return choose_backend(asked)
+    except BackendError as exc:
+        raise click.ClickException(str(exc)) from None
 
 
 def main() -> None:
     """Console entry point: click errors become one line (`Error: ...`), never a usage dump."""
-    _pin_keras_backend()
+    _ignore_foreign_keras_backend()
     run_in_one_line(cli)
 
 

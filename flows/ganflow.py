@@ -2,12 +2,18 @@
 
 Every step is a cached Prefect task, so a rerun with the same parameters repeats only what failed,
 changed, or lost its output files.
+
+Keras picks its backend once, when it is imported, and a worker imports this module before it knows the
+flow's parameters: so nothing here imports Keras at module level (train and evaluate are imported where they run),
+and the flow chooses the backend from its `backend` parameter first thing (`_chosen_backend`).
 """
+
+from __future__ import annotations
 
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from prefect import flow, get_run_logger
 
@@ -18,16 +24,17 @@ from tasks.acquire.sources.download import query_warning
 from tasks.acquire.task import acquire
 from tasks.caching import results_under
 from tasks.disk_space import MB, space_for
+from tasks.errors import UserError
 from tasks.preprocess.task import preprocess
 from tasks.report.artifacts import publish_run_artifacts
-from tasks.report.evaluate import evaluate
 from tasks.report.render import render
 from tasks.report.summary import StepResults, summarize
 from tasks.run_folder import RunFolder
 from tasks.train.epochs import epoch_target, nothing_to_train
-from tasks.train.loop import EPOCHS_DONE
 from tasks.train.options import TrainSpec
-from tasks.train.task import TrainedModel, train
+
+if TYPE_CHECKING:
+    from tasks.train.task import TrainedModel
 
 
 @dataclass(frozen=True)
@@ -60,11 +67,22 @@ def ganflow(**parameters: Any) -> RunResult:
     is locked for the whole run: a second run on it stops at once with one line naming this one's PID.
     """
     params = _own_folder_per_deployment(run_params(parameters), parameters.get("run_dir"))
+    params = params.model_copy(update={"backend": _chosen_backend(params.backend)})
     run = RunFolder(params.run_dir)
     if params.restart:  # before the lock, which creates .lock: a refused --restart leaves no trace at all
         run.check_clearable()  # checked again under the lock, before anything is deleted (train's clear_training)
     with run.locked(), results_under(params.data_dir):  # cached results live with the data they describe
         return _run(params, run)
+
+
+def _chosen_backend(asked: str | None) -> str:
+    """Keras' backend for this run, set before anything imports Keras; one line when it cannot be."""
+    from ganmodels.backend import BackendError, choose_backend
+
+    try:
+        return choose_backend(asked)
+    except BackendError as exc:
+        raise UserError(str(exc)) from None
 
 
 def _own_folder_per_deployment(params: RunParams, run_dir: Any) -> RunParams:
@@ -87,6 +105,8 @@ def _summary_written(run: RunFolder, summary: dict[str, Any]) -> Path:
 
 def _run(params: RunParams, run: RunFolder) -> RunResult:
     """The steps of one run, in order, each handed its spec; each result is cached in the data folder's store."""
+    from tasks.report.evaluate import evaluate  # these import Keras: only once its backend is chosen
+
     specs, steps = run_specs(params), {}
     if warning := query_warning(params.source):
         get_run_logger().warning(warning)
@@ -115,11 +135,15 @@ def _this_runs_target(spec: TrainSpec) -> TrainSpec:
 
 def _train_task(spec: TrainSpec):
     """The train step; with --restart its cached result is not reused (the folder starts again)."""
+    from tasks.train.task import train
+
     return train.with_options(refresh_cache=True) if spec.options.restart else train
 
 
 def _what_was_trained(steps: dict[str, dict[str, Any]], model: TrainedModel, spec: TrainSpec) -> tuple[int, str]:
     """The steps trained in this run, and why none when the run folder had already reached --epochs."""
+    from tasks.train.loop import EPOCHS_DONE
+
     steps_trained = 0 if steps["train"]["state"] == "Cached" else model.steps_run
     note = ""
     if steps_trained == 0 and model.stopped == EPOCHS_DONE and model.epochs >= spec.options.epochs:

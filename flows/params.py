@@ -448,6 +448,12 @@ class RunParams(BaseModel):
         description="Devices to mirror training over. Default: all GPUs when there are several.",
         group="hardware",
     )
+    backend: Literal["tensorflow", "jax"] | None = option(
+        None,
+        description="Keras backend to train on (jax needs pip install -e '.[jax]'). Default: KERAS_BACKEND when it "
+        "names one of them, else tensorflow. A run folder continues on the backend it was trained on.",
+        group="hardware",
+    )
 
     max_minutes: float | None = option(
         None,
@@ -585,7 +591,7 @@ class RunParams(BaseModel):
         """A copy; one whose changes reach the source or the model derives those again (unchecked, as
         pydantic's copies are)."""
         copy = super().model_copy(update=update, deep=deep)
-        if set(update or ()) - {"run_dir", "data_dir"}:
+        if set(update or ()) - {"run_dir", "data_dir", "backend"}:  # those reach neither
             copy._source, copy._gan = parse_source(copy.source), gan_config_of(copy)
         return copy
 

@@ -5,7 +5,7 @@ Keras initializers without a seed draw one from Python's global `random`, which 
 with weights is made here, from a `Seeds` counter, so its initial values depend on the run seed alone.
 """
 
-from ganmodels.tf import keras
+from ganmodels.keras_import import BACKEND, keras
 
 layers = keras.layers
 
@@ -43,8 +43,11 @@ class Seeds:
 
 
 def batch_norm(momentum: float) -> layers.Layer:
-    """Synchronized across replicas, so a mirrored run normalises over the global batch like one device."""
-    return layers.BatchNormalization(momentum=momentum, synchronized=True)
+    """Synchronized across replicas, so a mirrored run normalises over the global batch like one device.
+
+    On JAX the data-parallel step is one program over the global batch, so its statistics are global
+    already (and Keras refuses `synchronized` there)."""
+    return layers.BatchNormalization(momentum=momentum, synchronized=BACKEND == "tensorflow")
 
 
 def logit(seeds: Seeds) -> layers.Layer:

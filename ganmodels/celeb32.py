@@ -16,7 +16,7 @@ parameters in G and 4,314,753 in D, as the seed's `summary()` printed.
 
 from ganmodels.blocks import Seeds, batch_norm, image_out, logit
 from ganmodels.config import GanConfig
-from ganmodels.tf import keras
+from ganmodels.keras_import import keras
 
 layers = keras.layers
 

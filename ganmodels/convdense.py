@@ -8,7 +8,7 @@ dense. At `width` 1 and 28 px RGB this is about 28M (G) and 52M (D) parameters, 
 
 from ganmodels.blocks import Seeds, batch_norm, dense_to_image, logit
 from ganmodels.config import GanConfig
-from ganmodels.tf import keras
+from ganmodels.keras_import import keras
 
 layers = keras.layers
 

@@ -15,7 +15,7 @@ import math
 
 from ganmodels.blocks import Seeds, batch_norm, image_out, logit
 from ganmodels.config import GanConfig
-from ganmodels.tf import keras
+from ganmodels.keras_import import keras
 
 layers = keras.layers
 

@@ -10,7 +10,7 @@ in D (the seed's README says "about 1 million" for G and "about 3 million" for D
 
 from ganmodels.blocks import Seeds, batch_norm, dense_to_image, logit
 from ganmodels.config import GanConfig
-from ganmodels.tf import keras
+from ganmodels.keras_import import keras
 
 layers = keras.layers
 

@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from ganmodels.train_step import output_of, to_uint8
+from ganmodels.pixels import output_of, to_uint8
 
 
 def images_from(generator, z: np.ndarray, batch: int = 256) -> np.ndarray:

@@ -7,7 +7,7 @@ D: the flattened image -> `hidden_units` (LeakyReLU, Dropout) -> one logit. With
 
 from ganmodels.blocks import Seeds, dense_to_image, logit
 from ganmodels.config import GanConfig
-from ganmodels.tf import keras
+from ganmodels.keras_import import keras
 
 layers = keras.layers
 

@@ -10,7 +10,7 @@ No Dropout (`dropout` does not apply). At 28x28x1 and 512 units: 453,904 paramet
 from ganmodels import mlp
 from ganmodels.blocks import Seeds, logit
 from ganmodels.config import GanConfig
-from ganmodels.tf import keras
+from ganmodels.keras_import import keras
 
 layers = keras.layers
 

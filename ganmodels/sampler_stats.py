@@ -14,12 +14,13 @@ input over a fixed batch of latents, layer by layer in inference mode ("precise 
 Training never reads these moving averages (G is always called in training mode), and the EMA generator
 overwrites its own with G's at every update, so the trajectory is unchanged; the latents are a fixed
 stateless draw (`ganmodels.streams.stats_latents`), so the result is a pure function of the weights and
-resumed runs stay bit-exact.
+resumed runs stay bit-exact. On JAX the sums are numpy's (float64) over JAX's own stats latents.
 """
 
+import numpy as np
+
 from ganmodels.config import GanConfig
-from ganmodels.streams import stats_latents
-from ganmodels.tf import keras, tf
+from ganmodels.keras_import import BACKEND, keras
 
 STATS_LATENTS = 256  # latents the statistics are measured on: ~0.3 s of CPU at 32 px
 CHUNK = 256  # forwarded at a time, so a 64 px generator stays small in memory
@@ -48,6 +49,11 @@ def recompute_batchnorm(model: keras.Model, latents) -> None:
         _from_one_batch(model, latents, layers)
         return
     chunks = [latents[i : i + CHUNK] for i in range(0, int(latents.shape[0]), CHUNK)]
+    if BACKEND == "jax":
+        _measure_numpy(model, layers, chunks)
+        return
+    from ganmodels.tf import tf
+
     for layer in layers:
         probe = keras.Model(model.inputs, layer.input)  # the network up to this layer only
         total = sum_x = sum_xx = 0.0
@@ -61,6 +67,23 @@ def recompute_batchnorm(model: keras.Model, latents) -> None:
         var = tf.maximum(sum_xx / total - tf.square(mean), 0.0)
         layer.moving_mean.assign(tf.cast(mean, layer.moving_mean.dtype))
         layer.moving_variance.assign(tf.cast(var, layer.moving_variance.dtype))
+
+
+def _measure_numpy(model: keras.Model, layers: list, chunks: list) -> None:
+    """`recompute_batchnorm`'s measurement with numpy sums, for backends without TensorFlow."""
+    for layer in layers:
+        probe = keras.Model(model.inputs, layer.input)
+        total, sum_x, sum_xx = 0, 0.0, 0.0
+        for z in chunks:
+            x = np.asarray(probe(z, training=False), np.float64)
+            axes = tuple(i for i in range(x.ndim) if i != layer.axis % x.ndim)
+            total += int(np.prod([x.shape[i] for i in axes]))
+            sum_x = sum_x + x.sum(axes)
+            sum_xx = sum_xx + np.square(x).sum(axes)
+        mean = sum_x / total
+        var = np.maximum(sum_xx / total - np.square(mean), 0.0)
+        layer.moving_mean.assign(mean.astype(layer.moving_mean.dtype))
+        layer.moving_variance.assign(var.astype(layer.moving_variance.dtype))
 
 
 def _from_one_batch(model: keras.Model, latents, layers: list) -> None:
@@ -77,5 +100,9 @@ def _from_one_batch(model: keras.Model, latents, layers: list) -> None:
 
 def refresh_sampler_stats(generator: keras.Model, config: GanConfig) -> keras.Model:
     """Recompute `generator`'s BatchNorm statistics on the run's fixed statistics latents; returns it."""
+    if BACKEND == "jax":
+        from ganmodels.backends.jax_streams import stats_latents
+    else:
+        from ganmodels.streams import stats_latents
     recompute_batchnorm(generator, stats_latents(config, STATS_LATENTS))
     return generator

@@ -1,4 +1,5 @@
-"""The stateless random streams of a training step: latents, labels, augmentations, penalty points.
+"""The stateless random streams of a training step: latents, labels, augmentations, penalty points
+(TensorFlow's; JAX's, with the same names and meaning, are in ganmodels/backends/jax.py).
 
 Every draw is a pure function of (seed, global step, pass, purpose), so a resumed run draws what the
 uninterrupted run would have, with no random-generator state to save. Draws are made for the global
@@ -10,14 +11,19 @@ rule did. A sequential step's second update draws its own latents (`SECOND_PASS`
 """
 
 from ganmodels.config import GanConfig
+from ganmodels.stream_ids import (  # noqa: F401  (re-exported: the streams' names)
+    BALANCE_D_PASS,
+    BALANCE_G_PASS,
+    FAKE_AUGMENT,
+    LABELS,
+    LATENTS,
+    MAIN_PASS,
+    PENALTY,
+    REAL_AUGMENT,
+    SECOND_PASS,
+    STATS_PASS,
+)
 from ganmodels.tf import tf
-
-LATENTS, LABELS, REAL_AUGMENT, FAKE_AUGMENT, PENALTY = range(1, 6)
-MAIN_PASS = 0
-BALANCE_D_PASS = 1000  # + k for the k-th extra D update of a step
-BALANCE_G_PASS = 2000
-STATS_PASS = 3000  # the latents that BatchNorm statistics of the sampler are measured on (step 0, always)
-SECOND_PASS = 4000  # the fresh latents of a sequential step's second update (d-then-g, g-then-d)
 
 
 class Rows:

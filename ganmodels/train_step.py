@@ -17,7 +17,6 @@ balance rule in a Python loop around the step, so the step itself has no data-de
 Every random draw is stateless (see `ganmodels.streams`), so a resumed run repeats it exactly.
 """
 
-import enum
 from dataclasses import dataclass
 
 import numpy as np
@@ -28,6 +27,8 @@ from ganmodels.ema import update_ema
 from ganmodels.loss_functions import loss_named
 from ganmodels.losses import d_labels, discriminator_loss, generator_loss, gradient_penalty
 from ganmodels.networks import build_discriminator, build_generator
+from ganmodels.optimizers import build_optimizer
+from ganmodels.pixels import output_of, to_uint8
 from ganmodels.runtime import Runtime, distribution_strategy, dtype_policy
 from ganmodels.sampler_stats import refresh_sampler_stats
 from ganmodels.streams import (
@@ -42,6 +43,9 @@ from ganmodels.streams import (
     step_seed,
 )
 from ganmodels.tf import keras, tf
+from ganmodels.train_modes import Updates
+
+__all__ = ["GanModels", "TrainStep", "Updates", "build_optimizer", "output_of", "scale_images", "to_uint8"]
 
 
 def scale_images(batch_uint8, output: str = "tanh"):
@@ -50,34 +54,6 @@ def scale_images(batch_uint8, output: str = "tanh"):
     if output == "sigmoid":
         return tf.cast(batch_uint8, tf.float32) / 255.0
     return tf.cast(batch_uint8, tf.float32) / 127.5 - 1.0
-
-
-def to_uint8(images, output: str = "tanh") -> np.ndarray:
-    """Generator output in [-1, 1] (or [0, 1] for a sigmoid generator) back to displayable uint8."""
-    images = np.asarray(images, np.float32)
-    scaled = images * 255.0 if output == "sigmoid" else (images + 1.0) * 127.5
-    return np.clip(np.rint(scaled), 0, 255).astype(np.uint8)
-
-
-def output_of(generator: keras.Model) -> str:
-    """ "sigmoid" when the generator's last layer is a sigmoid, else "tanh": a saved generator says its range."""
-    activation = getattr(generator.layers[-1], "activation", None)
-    return "sigmoid" if getattr(activation, "__name__", "") == "sigmoid" else "tanh"
-
-
-def build_optimizer(config: GanConfig, learning_rate: float, decay: float = 0.0) -> keras.optimizers.Optimizer:
-    """Adam or RMSprop as Keras 2 and the seeds had them.
-
-    `decay` is Keras 2's lr / (1 + decay * iterations), `clipvalue` clips each gradient. `epsilon` is Keras 2's,
-    added to the root of the mean square: Keras 3's Adam does the same, but its RMSprop adds epsilon under the
-    root, whose floor (sqrt(1e-7) = 3e-4) would shrink most steps of a 32 px G several times. Passing epsilon²
-    keeps sqrt(v + eps²) within sqrt(2) of Keras 2's sqrt(v) + eps, and equal where v is far from eps².
-    """
-    rate = keras.optimizers.schedules.InverseTimeDecay(learning_rate, 1, decay) if decay else learning_rate
-    clip = {"clipvalue": config.clipvalue} if config.clipvalue else {}
-    if config.optimizer == "rmsprop":
-        return keras.optimizers.RMSprop(rate, rho=0.9, epsilon=config.epsilon**2, **clip)
-    return keras.optimizers.Adam(rate, beta_1=config.beta1, beta_2=config.beta2, epsilon=config.epsilon, **clip)
 
 
 @dataclass
@@ -127,22 +103,6 @@ class GanModels:
         (a sigmoid generator's [0, 1] is mapped there, so every caller sees one range)."""
         images = np.asarray(self.sampler(np.asarray(z, np.float32), training=False), np.float32)
         return images * 2.0 - 1.0 if self.config.output == "sigmoid" else images
-
-
-class Updates(enum.Enum):
-    """Which networks one pass updates: D alone, G alone, or both from the same forward pass."""
-
-    D = (True, False)
-    G = (False, True)
-    BOTH = (True, True)
-
-    @property
-    def d(self) -> bool:
-        return self.value[0]
-
-    @property
-    def g(self) -> bool:
-        return self.value[1]
 
 
 class TrainStep:

@@ -12,8 +12,10 @@ This module is the only one that spells a file name of the run folder or parses 
       generator-last.keras     the generator of the last epoch
       progress.gif, curves.png, nearest.png, evaluation*.json
       samples/epoch_NNNN.png   one sample grid per epoch, from fixed latents
-      checkpoints/             tf.train.CheckpointManager's folder (tasks/train/checkpoints.py)
-        config.json            the config record: model config, runtime, data identity (with the held-out split)
+      checkpoints/             the checkpoints (tasks/train/checkpoints.py names them): TensorFlow's ckpt-N.index/.data
+                               files and its `checkpoint` state file, or on JAX ckpt-N.npz files
+        config.json            the config record: the Keras backend trained on, model config, runtime, data identity
+                               (with the held-out split)
         best/                  the best epoch's checkpoint, and best.json (its epoch, SWD, colour figure,
                                score, and the size and sha256 of the generator.keras written for it)
       tb/                      TensorBoard event files
@@ -235,10 +237,17 @@ class RunFolder:
         saved = self.read_config()
         return None if saved is None else saved.get("data") or {}
 
-    def write_config(self, config: dict, runtime: dict, data: dict, fingerprint: str) -> Path:
-        return write_json(
-            self.config_record, {"fingerprint": fingerprint, "config": config, "runtime": runtime, "data": data}
-        )
+    def recorded_backend(self) -> str | None:
+        """The Keras backend the folder's checkpoints were written on; None when training never started here,
+        tensorflow for a folder from before the record kept one."""
+        saved = self.read_config()
+        return None if saved is None else saved.get("backend", "tensorflow")
+
+    def write_config(
+        self, config: dict, runtime: dict, data: dict, fingerprint: str, backend: str = "tensorflow"
+    ) -> Path:
+        record = {"fingerprint": fingerprint, "backend": backend, "config": config, "runtime": runtime, "data": data}
+        return write_json(self.config_record, record)
 
     def read_best(self) -> dict[str, Any]:
         """The best-checkpoint rule's record (BestSoFar.record); empty when quality was never evaluated here."""

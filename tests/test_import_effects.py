@@ -42,7 +42,8 @@ def test_importing_and_drawing_curves_leave_matplotlib_s_backend_alone(tmp_path)
 
 @pytest.mark.slow
 def test_another_keras_backend_in_the_environment_is_one_line_and_the_command_works(tmp_path):
-    """`KERAS_BACKEND=torch ganflow generate` runs on TensorFlow and says so once, with no traceback."""
+    """`KERAS_BACKEND=torch ganflow generate` runs on TensorFlow and says so once, with no traceback (ganflow
+    runs on tensorflow or jax: tests/test_backends.py)."""
     from ganmodels.config import GanConfig
     from ganmodels.networks import build_generator
 
@@ -61,7 +62,7 @@ def test_another_keras_backend_in_the_environment_is_one_line_and_the_command_wo
     assert out.returncode == 0, out.stderr
     assert "Traceback" not in out.stderr
     notes = [line for line in out.stderr.splitlines() if "KERAS_BACKEND" in line]
-    assert notes == ["Note: KERAS_BACKEND=torch ignored: ganflow runs Keras on TensorFlow."]
+    assert notes == ["Note: KERAS_BACKEND=torch ignored: ganflow runs Keras on tensorflow or jax; using tensorflow."]
     assert len(list(out_dir.glob("*.png"))) == 2
 
 

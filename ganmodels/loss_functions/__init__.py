@@ -4,7 +4,8 @@ Every list of losses comes from here: `--loss`'s choices and help, GanConfig's c
 step's choice of D's targets and penalty. A loss is one module in this package that calls
 `register(Loss(...))` at import; `losses()` imports every module here first, so adding a loss is adding
 its file. Nothing here imports TensorFlow at import time (the CLI lists the choices without it): the
-modules draw `tf` from ganmodels/lazy_tf.py. ganmodels/losses.py applies them (with D's targets and the penalty).
+modules draw their array ops from ganmodels/loss_ops.py (the backend's, at first use).
+ganmodels/losses.py applies them (with D's targets and the penalty).
 """
 
 from __future__ import annotations

@@ -1,11 +1,11 @@
 """bce: non-saturating binary cross-entropy (Goodfellow et al. 2014, as in the DCGAN paper)."""
 
-from ganmodels.lazy_tf import tf
 from ganmodels.loss_functions import Loss, register
+from ganmodels.loss_ops import ops
 
 
 def bce(labels, logits):
-    return tf.reduce_mean(tf.nn.sigmoid_cross_entropy_with_logits(labels=labels, logits=logits))
+    return ops.mean(ops.sigmoid_cross_entropy(labels, logits))
 
 
 register(

@@ -1,11 +1,11 @@
 """hinge: D's margin loss, G raises D's score (Lim & Ye 2017; SAGAN, BigGAN)."""
 
-from ganmodels.lazy_tf import tf
 from ganmodels.loss_functions import Loss, register
+from ganmodels.loss_ops import ops
 
 
 def _d_loss(real_logits, fake_logits, real_labels, fake_labels):
-    return tf.reduce_mean(tf.nn.relu(1.0 - real_logits)) + tf.reduce_mean(tf.nn.relu(1.0 + fake_logits))
+    return ops.mean(ops.relu(1.0 - real_logits)) + ops.mean(ops.relu(1.0 + fake_logits))
 
 
 register(
@@ -13,7 +13,7 @@ register(
         "hinge",
         order=30,
         d_loss=_d_loss,
-        g_loss=lambda fake_logits, target: -tf.reduce_mean(fake_logits),
+        g_loss=lambda fake_logits, target: -ops.mean(fake_logits),
         help="hinge",
     )
 )

@@ -1,11 +1,11 @@
 """lsgan: least squares towards the labels (Mao et al. 2017): gradients that do not vanish far from them."""
 
-from ganmodels.lazy_tf import tf
 from ganmodels.loss_functions import Loss, register
+from ganmodels.loss_ops import ops
 
 
 def mse(labels, logits):
-    return 0.5 * tf.reduce_mean(tf.square(logits - labels))
+    return 0.5 * ops.mean(ops.square(logits - labels))
 
 
 register(

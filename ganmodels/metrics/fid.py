@@ -69,6 +69,10 @@ def kernel_inception_distance(
 
 def inception_features(images: np.ndarray, weights: Path, batch: int = 64) -> np.ndarray:
     """2048-d average-pool features of uint8 images, resized to 299 px (gray replicated to RGB)."""
+    from ganmodels.backend import current_backend
+
+    if current_backend() == "jax":
+        return _inception_features_keras(images, weights, batch)
     from ganmodels.tf import keras, tf
 
     model = keras.applications.InceptionV3(
@@ -80,6 +84,25 @@ def inception_features(images: np.ndarray, weights: Path, batch: int = 64) -> np
         if x.shape[-1] == 1:
             x = tf.repeat(x, 3, axis=-1)
         x = keras.applications.inception_v3.preprocess_input(tf.image.resize(x, (299, 299)))
+        feats.append(np.asarray(model(x, training=False), np.float64))
+    return np.concatenate(feats)
+
+
+def _inception_features_keras(images: np.ndarray, weights: Path, batch: int) -> np.ndarray:
+    """`inception_features` with keras.ops (JAX): the resize is the backend's bilinear, so the figures are
+    close to, not bit-equal with, TensorFlow's."""
+    from ganmodels.keras_import import keras
+
+    ops = keras.ops
+    model = keras.applications.InceptionV3(
+        include_top=False, weights=str(weights), pooling="avg", input_shape=(299, 299, 3)
+    )
+    feats = []
+    for start in range(0, len(images), batch):
+        x = ops.convert_to_tensor(np.asarray(images[start : start + batch], np.float32))
+        if x.shape[-1] == 1:
+            x = ops.repeat(x, 3, axis=-1)
+        x = keras.applications.inception_v3.preprocess_input(ops.image.resize(x, (299, 299)))
         feats.append(np.asarray(model(x, training=False), np.float64))
     return np.concatenate(feats)
 

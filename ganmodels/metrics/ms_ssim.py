@@ -11,9 +11,28 @@ from ganmodels.metrics.registry import Metric, SweepColumn, num, register
 POWER_FACTORS = (0.0448, 0.2856, 0.3001)  # the first three of Wang et al.'s five, renormalised by TF
 
 
+SKIPPED = "MS-SSIM skipped: it needs TensorFlow (tf.image.ssim_multiscale), which this JAX process lacks"
+
+
+def _tensorflow():
+    """TensorFlow for tf.image: through ganmodels.tf on the TensorFlow backend; the bare library beside Keras
+    on JAX (it needs no Keras), or None where it is not installed (the JAX GPU machines)."""
+    from ganmodels.backend import current_backend
+
+    if current_backend() != "jax":
+        from ganmodels.tf import tf
+
+        return tf
+    try:
+        import tensorflow
+    except ImportError:
+        return None
+    return tensorflow
+
+
 def pairwise_ms_ssim(images: np.ndarray, pairs: int = 256, seed: int = 0) -> float:
     """Mean MS-SSIM over `pairs` random pairs of distinct images (uint8, NHWC)."""
-    from ganmodels.tf import tf  # here: listing the metrics (metrics.csv's columns) needs no TensorFlow
+    tf = _tensorflow()  # here: listing the metrics (metrics.csv's columns) needs no TensorFlow
 
     rng = np.random.default_rng(seed)
     n = len(images)
@@ -29,6 +48,8 @@ def pairwise_ms_ssim(images: np.ndarray, pairs: int = 256, seed: int = 0) -> flo
 
 def diversity(real: np.ndarray, fake: np.ndarray, pairs: int = 256, seed: int = 0) -> dict:
     """MS-SSIM of generated pairs and of real pairs; `gap` > 0 means generated images are more alike."""
+    if _tensorflow() is None:
+        return {"skipped": SKIPPED}
     fake_score, real_score = pairwise_ms_ssim(fake, pairs, seed), pairwise_ms_ssim(real, pairs, seed)
     return {"ms_ssim_fake": fake_score, "ms_ssim_real": real_score, "gap": fake_score - real_score}
 
@@ -36,6 +57,8 @@ def diversity(real: np.ndarray, fake: np.ndarray, pairs: int = 256, seed: int = 
 def _lines(e: dict | None) -> list[str]:
     if not e:
         return []
+    if "skipped" in e:
+        return [e["skipped"]]
     return [f"MS-SSIM: generated pairs {e['ms_ssim_fake']:.3f}, real pairs {e['ms_ssim_real']:.3f}"]
 
 

@@ -4,13 +4,19 @@ The generator comes from a run folder (its final `generator.keras`, or a checkpo
 `best`, or a path) or from any saved `.keras` file.
 """
 
+import contextlib
+import json
+import tempfile
+import zipfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 
+from ganmodels.backend import current_backend
 from ganmodels.images import images_from, latent_shape
+from ganmodels.keras_import import keras
 from ganmodels.latents import latent_walk, sample_latents
-from ganmodels.tf import keras
 from tasks.errors import UserError
 from tasks.pictures import image_grid, write_png
 from tasks.progress_gif import write_gif
@@ -18,6 +24,7 @@ from tasks.run_folder import RunFolder
 from tasks.train.checkpoints import generator_from_checkpoint
 
 FRAMES_PER_LEG = 12
+_MODEL_CONFIG = "config" + ".json"  # the model's config inside a .keras archive (no file of the run folder)
 
 
 def latent_distribution(run_dir: Path | None = None, model: Path | None = None) -> str:
@@ -56,10 +63,50 @@ def load_model_file(path: Path, option: str):
             "re-save a trusted .h5 model in Keras' own format: model.save('NAME.keras')"
         )
     try:
-        return keras.models.load_model(path, compile=False, safe_mode=True)
+        with _loadable_here(path) as loadable:
+            return keras.models.load_model(loadable, compile=False, safe_mode=True)
     except (ValueError, TypeError, KeyError, OSError) as exc:
         reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:300]
         raise UserError(f"{option} {path}: Keras refused to load it safely ({reason})") from None
+
+
+@contextlib.contextmanager
+def _loadable_here(path: Path) -> Iterator[Path]:
+    """The model file as this backend can load it.
+
+    TensorFlow runs save their BatchNormalization layers with `synchronized=True` (statistics over all replicas
+    while training), which Keras refuses on any other backend. In a generator that only samples it changes
+    nothing, so elsewhere a copy of the file without it is loaded. A file that is not a readable archive is left
+    for Keras to refuse in its own words.
+    """
+    config = None
+    if current_backend() != "tensorflow":
+        with contextlib.suppress(zipfile.BadZipFile, KeyError, ValueError, OSError), zipfile.ZipFile(path) as archive:
+            config = json.loads(archive.read(_MODEL_CONFIG))
+    if config is None or not _unsynchronize(config):
+        yield path
+        return
+    with tempfile.TemporaryDirectory(prefix="ganflow-model-") as tmp, zipfile.ZipFile(path) as archive:
+        copy = Path(tmp) / path.name
+        with zipfile.ZipFile(copy, "w", zipfile.ZIP_DEFLATED) as out:
+            for item in archive.infolist():
+                data = json.dumps(config).encode() if item.filename == _MODEL_CONFIG else archive.read(item)
+                out.writestr(item, data)
+        yield copy
+
+
+def _unsynchronize(node) -> bool:
+    """Set every `synchronized: true` in a Keras model config to false; True when there was one."""
+    found = False
+    if isinstance(node, dict):
+        if node.get("synchronized") is True:
+            node["synchronized"], found = False, True
+        for value in node.values():
+            found = _unsynchronize(value) or found
+    elif isinstance(node, list):
+        for value in node:
+            found = _unsynchronize(value) or found
+    return found
 
 
 def generate_images(

@@ -5,15 +5,19 @@ summary.json (and the Prefect summary artifact, tasks/report/artifacts.py) needs
 URL redacted. tasks/run_folder.py writes it.
 """
 
-from dataclasses import dataclass
-from typing import Any
+from __future__ import annotations
 
-from tasks.acquire.task import AcquiredImages
-from tasks.preprocess.task import PreprocessedData
-from tasks.progress_gif import ProgressGif
-from tasks.report.evaluate import Evaluation
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
 from tasks.run_folder import RunFolder, summary_record
-from tasks.train.task import TrainedModel
+
+if TYPE_CHECKING:  # the step results' types only: training and evaluation import Keras, whose backend the flow picks
+    from tasks.acquire.task import AcquiredImages
+    from tasks.preprocess.task import PreprocessedData
+    from tasks.progress_gif import ProgressGif
+    from tasks.report.evaluate import Evaluation
+    from tasks.train.task import TrainedModel
 
 
 @dataclass(frozen=True)

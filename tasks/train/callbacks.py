@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from ganmodels.metrics.registry import epoch_scalars
-from ganmodels.train_step import to_uint8
+from ganmodels.pixels import to_uint8
 from tasks.hashing import FileStamp
 from tasks.pictures import image_grid, write_png
 from tasks.progress import Throttled, run_logger
@@ -85,15 +85,33 @@ class QualityMonitor(Callback):
             self.checkpoints.save_best(epoch, self.best.record(), generator)
 
 
+def _summary_writer_module():
+    """TensorFlow, which writes TensorBoard's event files: on the JAX backend it is imported on its own (no Keras
+    on it), and where it is not installed (a JAX-only machine) tb/ is not written, said once."""
+    from ganmodels.backend import current_backend
+
+    if current_backend() == "tensorflow":
+        from ganmodels.tf import tf
+
+        return tf
+    try:
+        import tensorflow
+    except ImportError:
+        run_logger().warning("TensorFlow is not installed, so no TensorBoard files are written to tb/")
+        return None
+    return tensorflow
+
+
 class TensorBoard(Callback):
     """Losses, quality scores and the sample grid per epoch, in tb/."""
 
     def __init__(self, run: RunFolder):
-        from ganmodels.tf import tf
-
-        self.tf, self.writer = tf, tf.summary.create_file_writer(str(run.tensorboard))
+        self.tf = _summary_writer_module()
+        self.writer = self.tf.summary.create_file_writer(str(run.tensorboard)) if self.tf else None
 
     def on_epoch_end(self, loop: TrainingLoop, epoch: int, logs: dict[str, Any]) -> None:
+        if self.writer is None:
+            return
         with self.writer.as_default(step=epoch):
             for key in ("d_loss", "g_loss", *epoch_scalars()):
                 if key in logs:

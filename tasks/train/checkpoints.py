@@ -9,29 +9,51 @@
   A checkpoint that fails to restore is named in one warning line and the next older one is tried; the
   ones that failed are deleted by training (never by generate or evaluate), so that the manager's list
   holds only checkpoints that restore. If none restores, one line says so and suggests `--restart`.
+- Formats, one per backend: TensorFlow's `ckpt-N.index`/`.data-*` files (a `tf.train.Checkpoint` of the
+  state), JAX's `ckpt-N.npz` (the state's `to_arrays()`, written atomically; the newest `keep` are kept, as the
+  manager does). N is the step (the epoch in `best/`). A folder holds the format of the backend it records
+  (tasks/run_folder.py); the listing goes by the files found, so generate and evaluate read a JAX run's
+  generator on either backend; a TensorFlow checkpoint is read on TensorFlow only (one line says so).
 """
 
 from __future__ import annotations
 
+import re
+import sys
 import time
+import zipfile
 from collections.abc import Callable
 from pathlib import Path
 
+import numpy as np
+
+from ganmodels.backend import current_backend
 from ganmodels.config import GanConfig
+from ganmodels.lazy_tf import tf
 from ganmodels.networks import build_generator
 from ganmodels.runtime import Runtime, dtype_policy
 from ganmodels.sampler_stats import refresh_sampler_stats
 from ganmodels.state import TrainingState
-from ganmodels.tf import keras, tf
+from ganmodels.state_arrays import load_generator_arrays
+from tasks.atomic import atomic_path
 from tasks.errors import UserError
 from tasks.hashing import FileStamp
 from tasks.progress import run_logger
 from tasks.run_folder import RunFolder
 
 CHECKPOINT_SECONDS = 300
-# What a damaged or foreign checkpoint raises while it is read (a truncated data file: IndexError).
-RESTORE_ERRORS = (IndexError, ValueError, AssertionError, OSError, tf.errors.OpError)
+NPZ = ".npz"  # JAX's checkpoint files: ckpt-<N>.npz
+_NPZ_NAME = re.compile(r"ckpt-(\d+)\.npz")
 DATA_FIELDS = ("source", "size", "channels", "crop", "sha256")
+
+
+def restore_errors() -> tuple[type[BaseException], ...]:
+    """What a damaged or foreign checkpoint raises while it is read (a truncated TF data file: IndexError; a
+    truncated .npz: BadZipFile or EOFError; an array missing or of another shape: KeyError or ValueError)."""
+    errors = (IndexError, ValueError, KeyError, AssertionError, OSError, EOFError, zipfile.BadZipFile)
+    if "tensorflow" in sys.modules:  # TensorFlow's own read errors, when it is loaded (it is for TF checkpoints)
+        errors += (sys.modules["tensorflow"].errors.OpError,)
+    return errors
 
 
 def training_space(config: GanConfig, keep: int) -> int:
@@ -65,6 +87,7 @@ def check_compatible(run: RunFolder, config: GanConfig, runtime: Runtime, data: 
     saved = run.read_config()
     if saved is None:
         return []
+    check_backend(run, current_backend())
     old, new = GanConfig.from_dict(saved.get("config", {})).to_dict(), config.to_dict()
     arch_changed = sorted(k for k, v in config.architecture().items() if old.get(k) != v)
     if arch_changed:
@@ -91,21 +114,81 @@ def check_compatible(run: RunFolder, config: GanConfig, runtime: Runtime, data: 
     return warnings
 
 
+def check_backend(run: RunFolder, backend: str) -> None:
+    """Refuse to continue a run folder on another Keras backend than it was trained on: its checkpoints are in
+    that backend's format, and the trajectory would not be the same anyway."""
+    recorded = run.recorded_backend()
+    if recorded is not None and recorded != backend:
+        raise UserError(
+            f"--run-dir {run.root} was trained on {recorded}; continue it with --backend {recorded}, or pass "
+            f"--restart to train it from scratch on {backend}, or choose another --run-dir"
+        )
+
+
 def _short(value) -> str:
     text = str(value)
     return text[:12] if len(text) == 64 else text  # a sha256: its first digits say enough
 
 
+def _npz_newest_first(directory: Path) -> list[str]:
+    found = [(int(m.group(1)), p) for p in Path(directory).glob("ckpt-*.npz") if (m := _NPZ_NAME.fullmatch(p.name))]
+    return [str(p) for _, p in sorted(found, reverse=True)]
+
+
 def _newest_first(directory: Path) -> list[str]:
+    """The checkpoints in `directory`, newest first: .npz files (JAX) when there are any, else TensorFlow's."""
+    if npz := _npz_newest_first(directory):
+        return npz
+    if not (Path(directory) / "checkpoint").is_file():
+        return []
+    _tensorflow_only(str(directory))
     state = tf.train.get_checkpoint_state(str(directory))
     return list(reversed(state.all_model_checkpoint_paths)) if state else []
+
+
+def _latest(directory: Path) -> str | None:
+    """The newest checkpoint in `directory` (TensorFlow's: only when its files are there); None if none."""
+    if npz := _npz_newest_first(directory):
+        return npz[0]
+    if not (Path(directory) / "checkpoint").is_file():
+        return None
+    _tensorflow_only(str(directory))
+    return tf.train.latest_checkpoint(str(directory))
+
+
+def read_arrays(path: str) -> dict[str, np.ndarray]:
+    """A .npz checkpoint's arrays, read whole (a damaged file raises one of restore_errors())."""
+    with np.load(path, allow_pickle=False) as saved:
+        return {name: saved[name] for name in saved.files}
+
+
+class ArrayCheckpoints:
+    """JAX's checkpoint folder: ckpt-<N>.npz files of `to_arrays()`, each written atomically, the newest `keep` kept."""
+
+    def __init__(self, directory: Path, keep: int):
+        self.directory, self.keep = Path(directory), keep
+
+    def save(self, arrays: dict[str, np.ndarray], number: int) -> str:
+        path = self.directory / f"ckpt-{number}{NPZ}"
+        with atomic_path(path) as tmp, open(tmp, "wb") as f:
+            np.savez(f, **arrays)
+        for old in _npz_newest_first(self.directory)[self.keep :]:
+            Path(old).unlink(missing_ok=True)
+        for stale in self.directory.glob(f".ckpt-*.tmp{NPZ}"):  # half-written by a process killed while saving
+            stale.unlink(missing_ok=True)  # (the run folder's lock means no other process is writing one now)
+        return str(path)
 
 
 def _forget(directory: Path, bad: list[str], good: list[str]) -> None:
     """Delete checkpoints that failed to restore and point the manager's state file at the good ones."""
     for prefix in bad:
+        if prefix.endswith(NPZ):
+            Path(prefix).unlink(missing_ok=True)
+            continue
         for path in Path(prefix).parent.glob(Path(prefix).name + ".*"):
             path.unlink(missing_ok=True)
+    if bad and bad[0].endswith(NPZ):  # .npz folders have no state file
+        return
     if good:
         tf.compat.v1.train.update_checkpoint_state(
             str(directory), good[0], all_model_checkpoint_paths=list(reversed(good))
@@ -130,7 +213,7 @@ def restore_newest(directory: Path, restore: Callable[[str], None], what: str, f
     for i, prefix in enumerate(candidates):
         try:
             restore(prefix)
-        except RESTORE_ERRORS as exc:
+        except restore_errors() as exc:
             older = "trying the one before it" if i + 1 < len(candidates) else "no older one is left"
             log.warning("checkpoint %s does not restore (%s); %s", prefix, _reason(exc), older)
             continue
@@ -147,13 +230,40 @@ def restore_newest(directory: Path, restore: Callable[[str], None], what: str, f
     return None
 
 
+def _writer(state: TrainingState, directory: Path, keep: int) -> Callable[[int], object]:
+    """Saves the state as checkpoint number N in `directory`, in the format of the backend it runs on."""
+    if current_backend() == "tensorflow":
+        manager = tf.train.CheckpointManager(state.checkpoint, str(directory), max_to_keep=keep)
+        return lambda number: manager.save(checkpoint_number=number)
+    files = ArrayCheckpoints(directory, keep)
+    return lambda number: files.save(state.to_arrays(), number)
+
+
+def load_state(state: TrainingState, checkpoint: str) -> None:
+    """Restore `state` from one checkpoint of either format (raising one of restore_errors() on damage)."""
+    if checkpoint.endswith(NPZ):
+        state.load_arrays(read_arrays(checkpoint))
+    else:
+        _tensorflow_only(checkpoint)
+        state.restore(checkpoint)
+
+
+def _tensorflow_only(where: str) -> None:
+    """TensorFlow's checkpoints are read through TensorFlow's Keras: on another backend, one line says so."""
+    if (backend := current_backend()) != "tensorflow":
+        raise UserError(
+            f"{where} holds TensorFlow checkpoints, which Keras reads on TensorFlow only; run this on TensorFlow "
+            f"(without KERAS_BACKEND={backend}), or read the run's generator.keras, which either backend reads"
+        )
+
+
 class Checkpoints:
-    """The run's checkpoint managers (latest and best) over one `TrainingState`."""
+    """The run's checkpoints (latest and best) over one `TrainingState`, in its backend's format."""
 
     def __init__(self, run: RunFolder, state: TrainingState, keep: int, every_steps: int | None = None):
         self.run, self.state = run, state
-        self.manager = tf.train.CheckpointManager(state.checkpoint, str(run.checkpoints), max_to_keep=keep)
-        self.best = tf.train.CheckpointManager(state.checkpoint, str(run.best_checkpoints), max_to_keep=1)
+        self._save = _writer(state, run.checkpoints, keep)
+        self._save_best = _writer(state, run.best_checkpoints, 1)
         self.cadence = CheckpointCadence(every_steps)
 
     @staticmethod
@@ -166,13 +276,13 @@ class Checkpoints:
 
         def restore(prefix: str) -> None:
             holder["state"] = build()
-            holder["state"].restore(prefix)
+            load_state(holder["state"], prefix)
 
         prefix = restore_newest(run.checkpoints, restore, "training", forget=True)
         return (holder["state"] if prefix else build()), prefix
 
     def save(self) -> None:
-        self.manager.save(checkpoint_number=int(self.state.step.numpy()))
+        self._save(int(self.state.step.numpy()))
         self.cadence.saved()
 
     def save_if_due(self, per_epoch: int) -> None:
@@ -183,15 +293,24 @@ class Checkpoints:
     def save_best(self, epoch: int, record: dict, generator: FileStamp) -> None:
         """The best epoch's full state, and its record (BestSoFar.record) with the stamp of the
         generator.keras written for it."""
-        self.best.save(checkpoint_number=epoch)
+        self._save_best(epoch)
         self.run.write_best(record, generator)
 
 
-def _generator_loader(run: RunFolder) -> Callable[[str], keras.Model]:
+def _load_npz_generator(generator, path: str, ema: bool) -> bool:
+    """The generator's weights (the EMA ones when the run keeps them) from a .npz checkpoint; True when it was
+    written mid-epoch."""
+    arrays = read_arrays(path)
+    key = "ema_generator" if ema and "ema_generator/0000" in arrays else "generator"
+    load_generator_arrays(generator, arrays, key)
+    return int(np.asarray(arrays.get("counters/batch_in_epoch", 0))) > 0
+
+
+def _generator_loader(run: RunFolder) -> Callable[[str], object]:
     """Loads the generator's weights from one checkpoint into a generator built from the recorded config.
 
     A run with EMA samples from its EMA generator, so that is the one loaded, as in generator.keras.
-    Raises one of RESTORE_ERRORS when the checkpoint is damaged.
+    Raises one of restore_errors() when the checkpoint is damaged.
     """
     recorded = run.read_config()
     if recorded is None:
@@ -199,26 +318,32 @@ def _generator_loader(run: RunFolder) -> Callable[[str], keras.Model]:
     precision = recorded.get("runtime", {}).get("precision", "fp32")
     config = GanConfig.from_dict(recorded["config"])
 
-    def load(prefix: str) -> keras.Model:
+    def load(prefix: str):
+        if not prefix.endswith(NPZ):
+            _tensorflow_only(prefix)
         with dtype_policy("mixed_bfloat16" if precision == "bf16" else "float32"):
             generator = build_generator(config)
-        saved = {name.split("/")[0] for name, _ in tf.train.list_variables(prefix)}
-        key = "ema_generator" if config.ema is not None and "ema_generator" in saved else "generator"
-        tf.train.Checkpoint(**{key: generator}).restore(prefix).expect_partial().assert_existing_objects_matched()
-        if _mid_epoch(prefix):  # epoch-end checkpoints hold the statistics the run drew with; mid-epoch ones lag
+        if prefix.endswith(NPZ):
+            mid_epoch = _load_npz_generator(generator, prefix, config.ema is not None)
+        else:
+            saved = {name.split("/")[0] for name, _ in tf.train.list_variables(prefix)}
+            key = "ema_generator" if config.ema is not None and "ema_generator" in saved else "generator"
+            tf.train.Checkpoint(**{key: generator}).restore(prefix).expect_partial().assert_existing_objects_matched()
+            mid_epoch = _mid_epoch(prefix)
+        if mid_epoch:  # epoch-end checkpoints hold the statistics the run drew with; mid-epoch ones lag
             refresh_sampler_stats(generator, config)
         return generator
 
     return load
 
 
-def generator_from_checkpoint(run: RunFolder, which: str) -> keras.Model:
+def generator_from_checkpoint(run: RunFolder, which: str):
     """Rebuild the generator from the run's recorded config and load only its weights from a checkpoint.
 
     `which`: latest (falling back to older ones), best, or a checkpoint prefix.
     """
     load = _generator_loader(run)
-    holder: dict[str, keras.Model] = {}
+    holder: dict[str, object] = {}
 
     def restore(prefix: str) -> None:
         holder["generator"] = load(prefix)
@@ -228,7 +353,7 @@ def generator_from_checkpoint(run: RunFolder, which: str) -> keras.Model:
             raise UserError(f"--checkpoint latest: no checkpoint in {run.checkpoints}; train first with `ganflow run`")
         return holder["generator"]
     if which == "best":
-        prefix = tf.train.latest_checkpoint(str(run.best_checkpoints))
+        prefix = _latest(run.best_checkpoints)
         if not prefix:
             raise UserError(
                 f"--checkpoint best: no best checkpoint in {run.best_checkpoints}; it is kept only when the run "
@@ -236,26 +361,28 @@ def generator_from_checkpoint(run: RunFolder, which: str) -> keras.Model:
             )
     else:
         prefix = str(Path(which).expanduser())
-        if not Path(f"{prefix}.index").exists():
-            raise UserError(f"--checkpoint {which}: no checkpoint at that prefix (expected {prefix}.index)")
+        if not (Path(prefix).is_file() if prefix.endswith(NPZ) else Path(f"{prefix}.index").exists()):
+            raise UserError(
+                f"--checkpoint {which}: no checkpoint at that prefix (expected {prefix}.index, or a ckpt-N{NPZ} file)"
+            )
     try:
         restore(prefix)
-    except RESTORE_ERRORS as exc:
+    except restore_errors() as exc:
         raise UserError(
             f"--checkpoint {which}: {prefix} does not restore ({_reason(exc)}); try --checkpoint latest"
         ) from None
     return holder["generator"]
 
 
-def best_generator(run: RunFolder) -> keras.Model | None:
+def best_generator(run: RunFolder):
     """For training, which puts back a damaged or lost generator.keras: the best epoch's generator, from its
     checkpoint; None when there is no best checkpoint; one line suggesting `--restart` when it does not restore."""
-    prefix = tf.train.latest_checkpoint(str(run.best_checkpoints))
+    prefix = _latest(run.best_checkpoints)
     if not prefix:
         return None
     try:
         return _generator_loader(run)(prefix)
-    except RESTORE_ERRORS as exc:
+    except restore_errors() as exc:
         raise UserError(
             f"{run.generator} cannot be rebuilt: the best checkpoint {prefix} does not restore ({_reason(exc)}); "
             "pass --restart to train from scratch there, or choose another --run-dir"

@@ -20,6 +20,7 @@ class TrainOptions:
     threads: int | None = None
     deterministic: str = "auto"
     devices: int | None = None
+    backend: str | None = None  # the Keras backend; None: the one chosen for this process (ganmodels/backend.py)
     eval_every: int = 1  # epochs between quality evaluations; 0 turns them off
     max_minutes: float | None = None  # stop at the first step boundary after this much training in this call
     holdout: float = DEFAULT_HOLDOUT  # share of the images never trained on (tasks/preprocess/split.py); 0: none

@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 from prefect import task
 
+from ganmodels.backend import current_backend
 from ganmodels.config import GanConfig
 from ganmodels.runtime import Runtime, apply_runtime, resolve_runtime
 from ganmodels.state import TrainingState
@@ -91,7 +92,7 @@ def _restore(run: RunFolder, config: GanConfig, runtime: Runtime, data_id: dict)
     """The training state from the last checkpoint that restores (or a new one), with the config recorded."""
     log = run_logger()
     state, resumed_from = Checkpoints.restore_state(run, lambda: TrainingState.build(config, runtime))
-    run.write_config(config.to_dict(), runtime.to_dict(), data_id, config.fingerprint())
+    run.write_config(config.to_dict(), runtime.to_dict(), data_id, config.fingerprint(), current_backend())
     if config.d_pretrain_steps > int(state.step.numpy()):
         log.info("steps 1-%d train D alone (--d-pretrain-steps)", config.d_pretrain_steps)
     if resumed_from:
