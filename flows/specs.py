@@ -13,7 +13,7 @@ from tasks.acquire.task import AcquireSpec
 from tasks.preprocess.chunk_runners import ChunkRunner
 from tasks.preprocess.image_decode import DecodeSettings
 from tasks.preprocess.task import PreprocessSpec
-from tasks.report.evaluate import EvaluateSpec
+from tasks.report.evaluate_spec import EvaluateSpec
 from tasks.train.options import TrainSpec
 
 

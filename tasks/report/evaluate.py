@@ -28,6 +28,7 @@ from tasks.preprocess.split import Split
 from tasks.preprocess.task import PreprocessedData
 from tasks.progress import run_logger
 from tasks.quality import FULL_SUBSET, generated, real_subset, set_figures
+from tasks.report.evaluate_spec import EvaluateSpec
 from tasks.report.generate import latent_distribution, load_generator
 from tasks.run_folder import RunFolder
 
@@ -148,15 +149,6 @@ def evaluate_run(
     generator = load_generator(run_dir, None, checkpoint)
     name = "evaluation" if checkpoint in (None, "final") else f"evaluation-{Path(checkpoint).name}"
     return evaluate_generator(generator, npy, run_dir, count, inception_weights, name)
-
-
-@dataclass(frozen=True)
-class EvaluateSpec:
-    """The final report's run folder, size and InceptionV3 weights: built once from the options (flows/specs.py)."""
-
-    run_dir: Path
-    count: int = FULL_SUBSET
-    inception_weights: Path | None = None
 
 
 @task(name="evaluate", task_run_name="evaluate[{spec.run_dir.name}]", **step_options())
