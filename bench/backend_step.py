@@ -26,27 +26,12 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 if not os.environ.get("PYTHONPATH"):
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-
-def _forward_flops(model) -> int:
-    """Multiply-adds x 2 of the convolutions, transposed convolutions and dense layers, per image."""
-    from ganmodels.networks import keras
-
-    flops = 0
-    for layer in model.layers:
-        if isinstance(layer, keras.layers.Conv2DTranspose):
-            h, w, c_in = layer.input.shape[1:]
-            flops += 2 * h * w * c_in * layer.filters * int(np.prod(layer.kernel_size))
-        elif isinstance(layer, keras.layers.Conv2D):
-            h, w, _ = layer.output.shape[1:]
-            flops += 2 * h * w * layer.input.shape[-1] * layer.filters * int(np.prod(layer.kernel_size))
-        elif isinstance(layer, keras.layers.Dense):
-            flops += 2 * layer.input.shape[-1] * layer.units
-    return flops
+from bench.figures import forward_flops  # noqa: E402
 
 
 def train_flops_per_image(state) -> int:
     """3 G + 7 D forward-equivalents (G once, D twice; a backward pass costs about two forwards)."""
-    return 3 * _forward_flops(state.models.generator) + 7 * _forward_flops(state.models.discriminator)
+    return 3 * forward_flops(state.models.generator) + 7 * forward_flops(state.models.discriminator)
 
 
 def gemm_flops_per_s(backend: str, precision: str, n: int = 4096, reps: int = 3, tries: int = 3) -> float:

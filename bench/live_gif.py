@@ -21,7 +21,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.train_step import cpu_model  # noqa: E402
+from bench.figures import cpu_model  # noqa: E402
 from tasks.acquire.task import acquire_images  # noqa: E402
 from tasks.preprocess.task import preprocess_images  # noqa: E402
 from tasks.progress_gif import render_gif, sample_frames, sample_path  # noqa: E402

@@ -21,7 +21,8 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.train_step import cpu_model, interleaved_medians, window_timer  # noqa: E402
+from bench.figures import cpu_model  # noqa: E402
+from bench.train_loops import interleaved_medians, window_timer  # noqa: E402
 from flows.params import RunParams  # noqa: E402
 from ganmodels.data import epoch_dataset  # noqa: E402
 from ganmodels.runtime import apply_runtime, resolve_runtime  # noqa: E402

@@ -20,7 +20,6 @@ per_cpu_s, cpu_vs_classic, cpu_vs_fit (CPU time), gemm_share, precision, threads
 
 import argparse
 import json
-import platform
 import statistics
 import sys
 import time
@@ -30,6 +29,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench.figures import cpu_model, forward_flops  # noqa: E402
 from ganmodels.config import GanConfig  # noqa: E402
 from ganmodels.data import epoch_dataset  # noqa: E402
 from ganmodels.networks import build_discriminator, build_generator  # noqa: E402
@@ -158,27 +158,12 @@ def ours_window(cfg: GanConfig, runtime: Runtime, data: np.ndarray, steps: int):
     return window_timer(lambda: state.train_batch(next(batches)), steps)
 
 
-def _forward_flops(model: keras.Model) -> int:
-    """Multiply-adds x 2 of the convolutions, transposed convolutions and dense layers, per image."""
-    flops = 0
-    for layer in model.layers:
-        if isinstance(layer, keras.layers.Conv2DTranspose):
-            h, w, c_in = layer.input.shape[1:]
-            flops += 2 * h * w * c_in * layer.filters * int(np.prod(layer.kernel_size))
-        elif isinstance(layer, keras.layers.Conv2D):
-            h, w, _ = layer.output.shape[1:]
-            flops += 2 * h * w * layer.input.shape[-1] * layer.filters * int(np.prod(layer.kernel_size))
-        elif isinstance(layer, keras.layers.Dense):
-            flops += 2 * layer.input.shape[-1] * layer.units
-    return flops
-
-
 def train_flops_per_image(cfg: GanConfig) -> int:
     """G forward once, D forward twice; backward: D weights+inputs on both passes, D inputs and G on the fake.
 
     That is 3 G + 7 D forward-equivalents (a backward pass costs about two forwards).
     """
-    return 3 * _forward_flops(build_generator(cfg)) + 7 * _forward_flops(build_discriminator(cfg))
+    return 3 * forward_flops(build_generator(cfg)) + 7 * forward_flops(build_discriminator(cfg))
 
 
 def gemm_flops_per_s(dtype, n: int = 4096, reps: int = 5) -> float:
@@ -189,16 +174,6 @@ def gemm_flops_per_s(dtype, n: int = 4096, reps: int = 5) -> float:
         out = tf.matmul(a, a)
     out.numpy()
     return 2 * n**3 * reps / (time.perf_counter() - start)
-
-
-def cpu_model() -> str:
-    """The CPU's model name, so a printed figure says what it was measured on."""
-    try:
-        with open("/proc/cpuinfo") as f:
-            names = [line.split(":", 1)[1].strip() for line in f if line.startswith("model name")]
-    except OSError:
-        names = []
-    return names[0] if names else platform.processor() or "unknown CPU"
 
 
 def main() -> None:

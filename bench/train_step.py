@@ -18,23 +18,15 @@ precision and the CPU model.
 import argparse
 import json
 import os
-import platform
 import statistics
 import subprocess
 import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent))
 
-
-def cpu_model() -> str:
-    """The CPU's model name, so a printed figure says what it was measured on."""
-    try:
-        with open("/proc/cpuinfo") as f:
-            names = [line.split(":", 1)[1].strip() for line in f if line.startswith("model name")]
-    except OSError:
-        names = []
-    return names[0] if names else platform.processor() or "unknown CPU"
+from bench.figures import cpu_model  # noqa: E402
 
 
 def run_child(backend: str, args: argparse.Namespace) -> dict:

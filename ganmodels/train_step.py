@@ -24,12 +24,12 @@ import numpy as np
 from ganmodels.augment import diff_augment
 from ganmodels.config import GanConfig
 from ganmodels.ema import update_ema
+from ganmodels.gan_parts import build_parts
 from ganmodels.loss_functions import loss_named
 from ganmodels.losses import d_labels, discriminator_loss, generator_loss, gradient_penalty
-from ganmodels.networks import build_discriminator, build_generator
 from ganmodels.optimizers import build_optimizer
 from ganmodels.pixels import output_of, to_uint8
-from ganmodels.runtime import Runtime, distribution_strategy, dtype_policy
+from ganmodels.runtime import Runtime, distribution_strategy
 from ganmodels.sampler_stats import refresh_sampler_stats
 from ganmodels.streams import (
     FAKE_AUGMENT,
@@ -73,15 +73,8 @@ class GanModels:
         runtime = runtime or Runtime("cpu", 1, "fp32", False, 0, True)
         strategy = distribution_strategy(runtime)
         keras.utils.set_random_seed(config.seed)
-        with strategy.scope(), dtype_policy(runtime.policy()):
-            g, d = build_generator(config), build_discriminator(config)
-            # Built from the same seeds, so it starts equal to G.
-            ema = build_generator(config) if config.ema is not None else None
-            g_opt = build_optimizer(config, config.lr_g, config.lr_decay_g)
-            d_opt = build_optimizer(config, config.lr_d, config.lr_decay_d)
-            # Build the slot variables now, so a checkpoint restores into them instead of deferring.
-            g_opt.build(g.trainable_variables)
-            d_opt.build(d.trainable_variables)
+        with strategy.scope():
+            g, d, ema, g_opt, d_opt = build_parts(config, runtime.policy())
         return cls(config, g, d, g_opt, d_opt, strategy, ema)
 
     @property

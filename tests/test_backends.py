@@ -7,14 +7,13 @@ runs on TensorFlow.
 
 import os
 import re
-import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
 import pytest
+from mid_epoch_kill import kill_mid_epoch
 
 from tasks.errors import UserError
 from tasks.run_folder import RunFolder
@@ -186,26 +185,8 @@ def test_jax_trains_resumes_bit_identical_after_kill_9_and_serves_generate_and_e
     assert len(list(run.checkpoints.glob("ckpt-*.npz"))) == 3  # --keep-checkpoints 3
 
     killed = tmp_path / "killed"
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "flows.cli", *_run_args(faces, killed, data_dir, "jax")],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
-    deadline = time.monotonic() + 400
-    try:
-        while time.monotonic() < deadline and proc.poll() is None:
-            step = _newest_npz(killed / "checkpoints")
-            if step and step > STEPS_PER_EPOCH and step % STEPS_PER_EPOCH in (1, 2):  # mid-epoch 2 or later
-                os.killpg(proc.pid, signal.SIGKILL)
-                break
-            time.sleep(0.002)
-    finally:
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait()
-    assert proc.returncode == -signal.SIGKILL, "the run finished before it could be killed"
+    command = [sys.executable, "-m", "flows.cli", *_run_args(faces, killed, data_dir, "jax")]
+    kill_mid_epoch(command, env, lambda: _newest_npz(killed / "checkpoints"), STEPS_PER_EPOCH, 400)
     rerun = _ganflow(*_run_args(faces, killed, data_dir, "jax"), env=env)
     assert rerun.returncode == 0, rerun.stderr[-3000:]
     resumed = re.search(r"resuming at step (\d+): epoch (\d+), batch (\d+)", rerun.stdout + rerun.stderr)

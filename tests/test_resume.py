@@ -2,15 +2,14 @@
 
 import os
 import re
-import signal
 import subprocess
 import sys
 import textwrap
-import time
 from pathlib import Path
 
 import numpy as np
 import pytest
+from mid_epoch_kill import kill_mid_epoch
 
 from flows.flow_parameters import of_run
 from flows.ganflow import ganflow
@@ -81,27 +80,14 @@ def test_sigkill_mid_epoch_then_rerun_is_bit_identical(prefect_server, make_face
     assert clean.returncode == 0, clean.stderr[-3000:]
 
     killed_dir = tmp_path / "killed"
-    proc = subprocess.Popen(
+    # Killed right after a checkpoint in the middle of epoch 2 or later.
+    kill_mid_epoch(
         _run_args(faces, killed_dir, data_dir),
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
+        env,
+        lambda: _latest_step(killed_dir / "checkpoints"),
+        STEPS_PER_EPOCH,
+        300,
     )
-    deadline = time.monotonic() + 300
-    try:
-        while time.monotonic() < deadline and proc.poll() is None:
-            step = _latest_step(killed_dir / "checkpoints")
-            # Kill right after a checkpoint in the middle of epoch 2 or later.
-            if step and step > STEPS_PER_EPOCH and step % STEPS_PER_EPOCH in (1, 2):
-                os.killpg(proc.pid, signal.SIGKILL)
-                break
-            time.sleep(0.002)
-    finally:
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait()
-    assert proc.returncode == -signal.SIGKILL, "the run finished before it could be killed"
     assert not (killed_dir / "generator-last.keras").exists()  # written only when training finishes
 
     rerun = subprocess.run(_run_args(faces, killed_dir, data_dir), env=env, capture_output=True, text=True, timeout=600)

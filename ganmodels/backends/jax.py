@@ -27,18 +27,13 @@ import jax.numpy as jnp
 import numpy as np
 
 from ganmodels.backends.jax_streams import _uniform, step_key, step_latents
-from ganmodels.balance import balance_extra_steps
 from ganmodels.config import GanConfig
+from ganmodels.gan_parts import build_parts
 from ganmodels.keras_import import keras
-from ganmodels.latents import draw_latents
 from ganmodels.loss_functions import loss_named
-from ganmodels.networks import build_discriminator, build_generator
-from ganmodels.optimizers import build_optimizer
-from ganmodels.runtime import Runtime, dtype_policy
-from ganmodels.state_arrays import COUNTERS, load_arrays, named_variables, to_arrays
+from ganmodels.runtime import Runtime
+from ganmodels.state_counters import StateCounters
 from ganmodels.stream_ids import (
-    BALANCE_D_PASS,
-    BALANCE_G_PASS,
     FAKE_AUGMENT,
     LABELS,
     MAIN_PASS,
@@ -180,13 +175,8 @@ class JaxModels:
         runtime = runtime or Runtime("cpu", 1, "fp32", True, 0, True)
         placement = _placement(runtime)
         _seed_everything(config.seed)
-        with placement.scope(), dtype_policy(runtime.policy()):
-            g, d = build_generator(config), build_discriminator(config)
-            ema = build_generator(config) if config.ema is not None else None
-            g_opt = build_optimizer(config, config.lr_g, config.lr_decay_g)
-            d_opt = build_optimizer(config, config.lr_d, config.lr_decay_d)
-            g_opt.build(g.trainable_variables)
-            d_opt.build(d.trainable_variables)
+        with placement.scope():
+            g, d, ema, g_opt, d_opt = build_parts(config, runtime.policy())
         return cls(config, g, d, g_opt, d_opt, placement, ema)
 
     @property
@@ -369,7 +359,7 @@ class HostCounter:
         self.assign(self.value + np.asarray(value, self.value.dtype))
 
 
-class JaxTrainingState:
+class JaxTrainingState(StateCounters):
     """Models, optimizers and counters of one training run on JAX, with the steps that advance them."""
 
     def __init__(self, models: JaxModels):
@@ -386,63 +376,5 @@ class JaxTrainingState:
     def build(cls, config: GanConfig, runtime: Runtime | None = None) -> "JaxTrainingState":
         return cls(JaxModels.build(config, runtime))
 
-    @property
-    def config(self) -> GanConfig:
-        return self.models.config
-
-    def train_batch(self, batch_uint8) -> dict[str, float]:
-        """One step on a uint8 batch, with D pre-training or the balance rule as configured."""
-        cfg, step = self.config, int(self.step.numpy())
-        d_extra = g_extra = 0
-        if cfg.d_pretrain_steps and step < cfg.d_pretrain_steps:
-            losses = self.train_step.d_only(batch_uint8, step, MAIN_PASS)
-        else:
-            losses = self.train_step(batch_uint8, step)
-            if cfg.balance_margin is not None and cfg.balance_max_steps:
-                d_extra, g_extra = balance_extra_steps(
-                    tuple(losses.tolist()),
-                    cfg.balance_margin,
-                    cfg.balance_max_steps,
-                    lambda k: tuple(self.train_step.d_only(batch_uint8, step, BALANCE_D_PASS + k).tolist()),
-                    lambda k: tuple(self.train_step.g_only(batch_uint8, step, BALANCE_G_PASS + k).tolist()),
-                )
-                self.extra_steps.assign_add([d_extra, g_extra])
-                self.extra_total.assign_add([d_extra, g_extra])
-        self.step.assign_add(1)
-        self.batch_in_epoch.assign_add(1)
-        self.loss_sums.assign_add(np.asarray(losses, np.float64))
-        d_loss, g_loss = losses.tolist()
-        return {"d_loss": d_loss, "g_loss": g_loss, "d_extra": d_extra, "g_extra": g_extra}
-
-    def finish_epoch(self) -> dict[str, float]:
-        count = max(int(self.batch_in_epoch.numpy()), 1)
-        d_mean, g_mean = (self.loss_sums.numpy() / count).tolist()
-        d_extra, g_extra = self.extra_steps.numpy().tolist()
-        self.epoch.assign_add(1)
-        self.batch_in_epoch.assign(0)
-        self.loss_sums.assign([0.0, 0.0])
-        self.extra_steps.assign([0, 0])
-        return {"d_loss": d_mean, "g_loss": g_mean, "d_extra": d_extra, "g_extra": g_extra}
-
-    def extra_updates(self) -> dict[str, int]:
-        d_total, g_total = self.extra_total.numpy().tolist()
-        return {"d": d_total, "g": g_total}
-
-    def counters(self) -> dict[str, int]:
-        return {name: int(getattr(self, name).numpy()) for name in ("epoch", "step", "batch_in_epoch")}
-
-    def _named(self) -> dict:
-        return named_variables(self.models, {name: getattr(self, name) for name in COUNTERS})
-
-    def to_arrays(self) -> dict[str, np.ndarray]:
-        """Every variable of the state as numpy arrays under stable names (`ganmodels.state_arrays`)."""
-        return to_arrays(self._named())
-
-    def load_arrays(self, arrays: dict) -> None:
-        """Set the whole state from `to_arrays`' output; ValueError naming what is missing or mismatched."""
-        load_arrays(self._named(), arrays, self.models.ema_generator, self.models.generator)
-
-    def fixed_latents(self, count: int) -> np.ndarray:
-        """The same latents for every epoch's sample grid, derived from the seed alone (numpy: as on TensorFlow)."""
-        rng = np.random.default_rng([self.config.seed, 7])
-        return draw_latents(rng, count, self.config.latent_shape, self.config.latent_dist)
+    def _step_arg(self) -> int:
+        return int(self.step.numpy())
