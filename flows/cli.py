@@ -45,6 +45,7 @@ def run(verbose, **options) -> None:
     """
     params = build_params(RunParams, options)
     params = params.model_copy(update={"backend": _use_backend(params.backend)})  # before Keras is imported
+    _check_processes(params.backend)
     from flows.flow_parameters import of_run
     from flows.ganflow import ganflow
     from flows.temporary_server import prefect_api, this_command
@@ -448,6 +449,15 @@ def _use_backend(asked: str | None) -> str:
         return choose_backend(asked)
     except BackendError as exc:
         raise click.ClickException(str(exc)) from None
+
+
+def _check_processes(backend: str) -> None:
+    """JAX_COORDINATOR_ADDRESS / JAX_NUM_PROCESSES / JAX_PROCESS_ID checked before any flow run starts
+    (the flow joins the processes: flows/ganflow.py)."""
+    from ganmodels.multihost import problem
+
+    if (wrong := problem(backend)) is not None:
+        raise click.ClickException(wrong)
 
 
 def main() -> None:

@@ -80,9 +80,22 @@ def _chosen_backend(asked: str | None) -> str:
     from ganmodels.backend import BackendError, choose_backend
 
     try:
-        return choose_backend(asked)
+        chosen = choose_backend(asked)
     except BackendError as exc:
         raise UserError(str(exc)) from None
+    _join_processes(chosen)
+    return chosen
+
+
+def _join_processes(backend: str) -> None:
+    """With JAX_COORDINATOR_ADDRESS / JAX_NUM_PROCESSES / JAX_PROCESS_ID set, this process trains as one of
+    several (docs/operations.md): join them before anything touches JAX; a wrong or missing value is one line."""
+    from ganmodels import multihost
+
+    if (wrong := multihost.problem(backend)) is not None:
+        raise UserError(wrong)
+    if multihost.requested():
+        multihost.join_processes()
 
 
 def _own_folder_per_deployment(params: RunParams, run_dir: Any) -> RunParams:

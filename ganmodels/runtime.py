@@ -109,6 +109,11 @@ def _resolve_jax(precision: str, jit: str, threads: int | None, deterministic: s
     replicas = devices if devices else len(found)
     if replicas > len(found):
         raise ValueError(f"--devices {replicas}: only {len(found)} {device.upper()} device(s) visible to JAX")
+    if jax.process_count() > 1 and replicas != len(found):
+        raise ValueError(
+            f"--devices {replicas}: across {jax.process_count()} processes a run trains on all {len(found)} "
+            "devices of all of them; leave --devices unset"
+        )
     if precision == "auto":
         # XLA's CPU backend has no fast bfloat16 convolutions (measured: ~20x slower than float32 on AMX),
         # so `auto` picks bf16 on Ampere-or-later GPUs only; `--precision bf16` still forces it.

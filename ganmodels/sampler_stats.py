@@ -21,6 +21,7 @@ import numpy as np
 
 from ganmodels.config import GanConfig
 from ganmodels.keras_import import BACKEND, keras
+from ganmodels.multihost import local_copy
 
 STATS_LATENTS = 256  # latents the statistics are measured on: ~0.3 s of CPU at 32 px
 CHUNK = 256  # forwarded at a time, so a 64 px generator stays small in memory
@@ -75,7 +76,7 @@ def _measure_numpy(model: keras.Model, layers: list, chunks: list) -> None:
         probe = keras.Model(model.inputs, layer.input)
         total, sum_x, sum_xx = 0, 0.0, 0.0
         for z in chunks:
-            x = np.asarray(probe(z, training=False), np.float64)
+            x = np.asarray(local_copy(probe(z, training=False)), np.float64)
             axes = tuple(i for i in range(x.ndim) if i != layer.axis % x.ndim)
             total += int(np.prod([x.shape[i] for i in axes]))
             sum_x = sum_x + x.sum(axes)

@@ -31,6 +31,7 @@ from ganmodels.config import GanConfig
 from ganmodels.gan_parts import build_parts
 from ganmodels.keras_import import keras
 from ganmodels.loss_functions import loss_named
+from ganmodels.multihost import local_copy
 from ganmodels.runtime import Runtime
 from ganmodels.state_counters import StateCounters
 from ganmodels.stream_ids import (
@@ -129,7 +130,12 @@ class Placement:
         return batches  # batches are placed (sharded) per step, in `put`
 
     def put(self, batch):
-        return jax.device_put(np.asarray(batch), self.sharding) if self.sharding is not None else jnp.asarray(batch)
+        """The global batch on the mesh. Every process holds the same whole batch (a pure function of seed and
+        epoch) and hands over only the slices of its own devices, so this works across processes too."""
+        if self.sharding is None:
+            return jnp.asarray(batch)
+        batch = np.asarray(batch)
+        return jax.make_array_from_callback(batch.shape, self.sharding, lambda index: batch[index])
 
 
 def _placement(runtime: Runtime) -> Placement:
@@ -189,7 +195,7 @@ class JaxModels:
         return refresh_sampler_stats(self.sampler, self.config)
 
     def generate(self, z) -> np.ndarray:
-        images = np.asarray(self.sampler(np.asarray(z, np.float32), training=False), np.float32)
+        images = np.asarray(local_copy(self.sampler(np.asarray(z, np.float32), training=False)), np.float32)
         return images * 2.0 - 1.0 if self.config.output == "sigmoid" else images
 
 
@@ -320,7 +326,7 @@ class JaxTrainStep:
             raise ValueError(f"batch of {batch.shape[0]} does not split over {replicas} devices: use a multiple")
         arrays, losses = compiled(self.read(), batch, jnp.int32(step), *args)
         self.write(arrays)
-        return np.asarray(losses)
+        return np.asarray(local_copy(losses))
 
     def __call__(self, batch_uint8, step) -> np.ndarray:
         return self._call(self.compiled, batch_uint8, step)
