@@ -104,3 +104,29 @@ def _read_replicated_locally() -> None:
 
     if getattr(backend, "convert_to_numpy", None) is to_numpy:
         backend.convert_to_numpy = convert_to_numpy
+
+
+def processes() -> int:
+    """How many processes this run trains across (1 unless `join_processes` joined several)."""
+    return _joined[0] if _joined else 1
+
+
+def newest_in_all(steps: list[int], most: int = 64) -> int | None:
+    """The newest of `steps` (this process's checkpoints) that every process holds, None if there is none.
+
+    Processes killed together may have saved one checkpoint more or less; they must continue from the same
+    step, or their collectives would not match. Collective: every process calls it at the same point."""
+    if processes() == 1:
+        return max(steps, default=None)
+    import numpy as np
+    from jax.experimental import multihost_utils
+
+    mine = np.full((most,), -1, np.int64)
+    newest = sorted(steps, reverse=True)[:most]
+    mine[: len(newest)] = newest
+    everyone = np.asarray(multihost_utils.process_allgather(mine))
+    common = set(everyone[0].tolist())
+    for row in everyone[1:]:
+        common &= set(row.tolist())
+    common.discard(-1)
+    return max(common, default=None)

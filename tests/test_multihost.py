@@ -3,14 +3,17 @@ joined by JAX_COORDINATOR_ADDRESS / JAX_NUM_PROCESSES / JAX_PROCESS_ID, train on
 both processes' devices; each writes its own run folder, and both hold the same state.
 """
 
+import os
+import signal
 import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
 import pytest
-from test_backends import _env, _ganflow, _one_error_line, _run_args, _weights
+from test_backends import STEPS_PER_EPOCH, _env, _ganflow, _one_error_line, _run_args, _weights
 
 from tasks.run_folder import RunFolder
 
@@ -67,3 +70,54 @@ def test_a_missing_or_wrong_process_variable_is_one_line(tmp_path):
     env["JAX_PROCESS_ID"] = "2"
     result = _ganflow("run", "--backend", "jax", "--run-dir", str(tmp_path / "run"), env=env, timeout=120)
     assert _one_error_line(result).endswith("the id must be 0..1")
+
+
+def _newest_npz(folder: Path) -> int | None:
+    steps = [int(p.stem.split("-")[1]) for p in folder.glob("ckpt-*.npz")]
+    return max(steps, default=None)
+
+
+@pytest.mark.slow
+def test_both_killed_mid_epoch_resume_bit_identical_to_an_uninterrupted_pair(prefect_server, make_faces, tmp_path):
+    """kill -9 both processes just after a mid-epoch checkpoint (one may hold a checkpoint the other lacks),
+    start both again: they agree on a step and finish as the pair that was never stopped."""
+    faces, env = make_faces(16), _env(prefect_server)
+    for result in _pair(faces, tmp_path / "clean", env, epochs=3):
+        assert result.returncode == 0, result.stderr[-4000:]
+    killed = tmp_path / "killed"
+    port = _free_port()
+    started = []
+    for index in range(2):
+        args = _run_args(faces, killed / f"run{index}", killed / f"data{index}", "jax", 3)
+        process_env = {**env, "JAX_COORDINATOR_ADDRESS": f"127.0.0.1:{port}", "JAX_NUM_PROCESSES": "2",
+                       "JAX_PROCESS_ID": str(index)}  # fmt: skip
+        started.append(
+            subprocess.Popen(
+                [sys.executable, "-m", "flows.cli", *args],
+                env=process_env,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+                start_new_session=True,
+            )
+        )
+    deadline = time.monotonic() + 600
+    try:
+        while time.monotonic() < deadline and all(p.poll() is None for p in started):
+            step = _newest_npz(killed / "run0" / "checkpoints")
+            if step and step > STEPS_PER_EPOCH and step % STEPS_PER_EPOCH in (1, 2):
+                break
+            time.sleep(0.002)
+    finally:
+        for process in started:
+            if process.poll() is None:
+                os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+    assert all(p.returncode == -signal.SIGKILL for p in started), "the runs finished before they could be killed"
+    for result in _pair(faces, killed, env, epochs=3):
+        assert result.returncode == 0, result.stderr[-4000:]
+        assert "resuming at step" in result.stdout + result.stderr
+    for index in range(2):
+        clean = _weights(tmp_path / "clean" / f"run{index}" / "generator.keras")
+        resumed = _weights(killed / f"run{index}" / "generator.keras")
+        for a, b in zip(clean, resumed, strict=True):
+            np.testing.assert_array_equal(a, b)

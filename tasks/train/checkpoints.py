@@ -27,6 +27,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ganmodels import multihost
 from ganmodels.backend import current_backend
 from ganmodels.config import GanConfig
 from ganmodels.lazy_tf import tf
@@ -230,6 +231,23 @@ def restore_newest(directory: Path, restore: Callable[[str], None], what: str, f
     return None
 
 
+def _drop_what_other_processes_lack(directory: Path) -> None:
+    """Across several processes (ganmodels/multihost.py) all continue from the newest checkpoint every one
+    of them holds: a process killed just after a save the others had not finished drops its newer ones."""
+    if multihost.processes() == 1:
+        return
+    found = {int(m.group(1)): p for p in Path(directory).glob("ckpt-*.npz") if (m := _NPZ_NAME.fullmatch(p.name))}
+    common = multihost.newest_in_all(list(found))
+    newer = [path for step, path in found.items() if common is None or step > common]
+    if newer:
+        run_logger().warning(
+            "not every process holds %s: continuing from %s", ", ".join(p.name for p in sorted(newer)),
+            f"ckpt-{common}.npz" if common is not None else "the start",
+        )  # fmt: skip
+    for path in newer:
+        path.unlink()
+
+
 def _writer(state: TrainingState, directory: Path, keep: int) -> Callable[[int], object]:
     """Saves the state as checkpoint number N in `directory`, in the format of the backend it runs on."""
     if current_backend() == "tensorflow":
@@ -278,6 +296,7 @@ class Checkpoints:
             holder["state"] = build()
             load_state(holder["state"], prefix)
 
+        _drop_what_other_processes_lack(run.checkpoints)
         prefix = restore_newest(run.checkpoints, restore, "training", forget=True)
         return (holder["state"] if prefix else build()), prefix
 
