@@ -44,8 +44,7 @@ def run(verbose, **options) -> None:
     Run it again with a larger --epochs to continue training the same run.
     """
     params = build_params(RunParams, options)
-    params = params.model_copy(update={"backend": _use_backend(params.backend)})  # before Keras is imported
-    _check_processes(params.backend)
+    _check_processes(_use_backend(params.backend))  # before Keras is imported; the options keep what was given
     from flows.flow_parameters import of_run
     from flows.ganflow import ganflow
     from flows.temporary_server import prefect_api, this_command

@@ -67,7 +67,7 @@ def ganflow(**parameters: Any) -> RunResult:
     is locked for the whole run: a second run on it stops at once with one line naming this one's PID.
     """
     params = _own_folder_per_deployment(run_params(parameters), parameters.get("run_dir"))
-    params = params.model_copy(update={"backend": _chosen_backend(params.backend)})
+    _chosen_backend(params.backend)  # the options keep what was given: a sweep compares them with its children's
     run = RunFolder(params.run_dir)
     if params.restart:  # before the lock, which creates .lock: a refused --restart leaves no trace at all
         run.check_clearable()  # checked again under the lock, before anything is deleted (train's clear_training)

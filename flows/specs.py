@@ -5,9 +5,10 @@
 rules across options are in flows/option_checks.py, the model's own in ganmodels/config.py.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from flows.params import RunParams
+from ganmodels.backend import current_backend
 from tasks.acquire.sources.archive import ExtractLimits
 from tasks.acquire.task import AcquireSpec
 from tasks.preprocess.chunk_runners import ChunkRunner
@@ -39,7 +40,9 @@ def preprocess_spec(params: RunParams) -> PreprocessSpec:
 
 
 def train_spec(params: RunParams) -> TrainSpec:
-    return TrainSpec(params.gan_config(), params.train_options(), params.run_dir, params.more_epochs)
+    """Training as the options say, on the backend this process chose (a JAX run never reuses a TF result)."""
+    options = replace(params.train_options(), backend=current_backend())
+    return TrainSpec(params.gan_config(), options, params.run_dir, params.more_epochs)
 
 
 def evaluate_spec(params: RunParams) -> EvaluateSpec:

@@ -108,7 +108,7 @@ def test_a_full_run_dir_for_the_gif_or_the_summary_is_one_line_and_leaves_no_fil
     with pytest.raises(UserError, match=rf"--run-dir {re.escape(str(full))}: .*writing the GIF needs about"):
         render.fn(samples, full / "progress.gif", 2)
     with pytest.raises(UserError, match=rf"--run-dir {re.escape(str(full))}: .*writing the summary needs about"):
-        _summary_written(RunFolder(full), params={"epochs": 2})
+        _summary_written(RunFolder(full), {"params": {"epochs": 2}})
     assert sorted(p.name for p in full.iterdir()) == ["filler"]  # nothing half-written was left
 
 
